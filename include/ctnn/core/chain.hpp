@@ -1,0 +1,154 @@
+#pragma once
+/// \file
+/// `Chain<In, T, Specs...>`: layers applied one after another, each bound to the output shape of
+/// the one before. The engine behind `Sequential` and the inner path of `SkipConcat`.
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "ctnn/core/batch.hpp"
+#include "ctnn/core/init.hpp"
+#include "ctnn/core/layer.hpp"
+#include "ctnn/core/parameter.hpp"
+#include "ctnn/core/shape.hpp"
+
+namespace ctnn {
+
+namespace detail {
+
+/// Stands in for a type that is not a layer spec, so that the one readable static_assert is
+/// the only error the user sees.
+template <ShapeType In, class T>
+struct NotALayer {
+  using scalar_type = T;
+  using input_shape = In;
+  using output_shape = In;
+};
+
+template <class Spec, ShapeType In, class T>
+struct BindOne {
+  static_assert(LayerSpec<Spec>,
+                "Sequential: every type after Input<C, H, W> must be a layer spec such as "
+                "Conv2d<...>, ReLU or SkipConcat<...> (a type with a member template bind<In, T>)");
+  using type = NotALayer<In, T>;
+};
+template <LayerSpec Spec, ShapeType In, class T>
+struct BindOne<Spec, In, T> {
+  using type = typename Spec::template bind<In, T>;
+};
+
+/// Binds each spec to the output shape of the previous layer.
+template <ShapeType In, class T, class... Specs>
+struct BindChain;
+template <ShapeType In, class T, class Spec>
+struct BindChain<In, T, Spec> {
+  using head = typename BindOne<Spec, In, T>::type;
+  using output_shape = typename head::output_shape;
+};
+template <ShapeType In, class T, class Spec, class Next, class... Rest>
+struct BindChain<In, T, Spec, Next, Rest...> {
+  using head = typename BindOne<Spec, In, T>::type;
+  using tail = BindChain<typename head::output_shape, T, Next, Rest...>;
+  using output_shape = typename tail::output_shape;
+};
+
+/// The bound layers, stored as members so they are constructed (and consume the Rng) in
+/// order, first layer first, as PyTorch initialises an nn.Sequential.
+template <ShapeType In, class T, class... Specs>
+class LayerList;
+
+template <ShapeType In, class T, class Spec>
+class LayerList<In, T, Spec> {
+ public:
+  using head_type = typename BindChain<In, T, Spec>::head;
+  using output_shape = typename head_type::output_shape;
+  explicit LayerList(Rng& rng) : head(rng) {}
+
+  const auto& forward(const Batch<In, T>& x) { return head.forward(x); }
+  const Batch<In, T>& backward(const Batch<output_shape, T>& dy) { return head.backward(dy); }
+  void zero_grad() { head.zero_grad(); }
+  void collect_parameters(ParameterList<T>& out, const std::string& prefix, std::size_t index) {
+    head.collect_parameters(out, prefix + std::to_string(index) + ".");
+  }
+
+  head_type head;
+};
+
+template <ShapeType In, class T, class Spec, class Next, class... Rest>
+class LayerList<In, T, Spec, Next, Rest...> {
+ public:
+  using head_type = typename BindChain<In, T, Spec>::head;
+  using tail_type = LayerList<typename head_type::output_shape, T, Next, Rest...>;
+  using output_shape = typename tail_type::output_shape;
+  explicit LayerList(Rng& rng) : head(rng), tail(rng) {}
+
+  const auto& forward(const Batch<In, T>& x) { return tail.forward(head.forward(x)); }
+  const Batch<In, T>& backward(const Batch<output_shape, T>& dy) {
+    return head.backward(tail.backward(dy));
+  }
+  void zero_grad() {
+    head.zero_grad();
+    tail.zero_grad();
+  }
+  void collect_parameters(ParameterList<T>& out, const std::string& prefix, std::size_t index) {
+    head.collect_parameters(out, prefix + std::to_string(index) + ".");
+    tail.collect_parameters(out, prefix, index + 1);
+  }
+
+  head_type head;
+  tail_type tail;
+};
+
+template <std::size_t I, class List>
+auto& get_layer(List& list) {
+  if constexpr (I == 0) {
+    return list.head;
+  } else {
+    return get_layer<I - 1>(list.tail);
+  }
+}
+
+}  // namespace detail
+
+/// Layers `Specs...` applied in order to samples of shape In. Parameters are named as in the
+/// equivalent nn.Sequential: "<index>.<name>".
+template <ShapeType In, class T, class... Specs>
+class Chain {
+  static_assert(sizeof...(Specs) > 0, "Sequential: the layer list is empty");
+  using list_type = detail::LayerList<In, T, Specs...>;
+
+ public:
+  using scalar_type = T;
+  using input_shape = In;
+  using output_shape = typename list_type::output_shape;
+  static constexpr std::size_t num_layers = sizeof...(Specs);
+
+  explicit Chain(Rng& rng) : layers_(rng) {}
+
+  /// Runs every layer; the result lives in the last layer's buffer until the next forward.
+  const Batch<output_shape, T>& forward(const Batch<In, T>& x) { return layers_.forward(x); }
+  /// Backpropagates dL/d(output): accumulates every parameter's gradient, returns dL/d(input).
+  const Batch<In, T>& backward(const Batch<output_shape, T>& dy) { return layers_.backward(dy); }
+  void zero_grad() { layers_.zero_grad(); }
+  void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
+    layers_.collect_parameters(out, prefix, 0);
+  }
+  /// All trainable tensors, in order, named like PyTorch's state_dict keys.
+  ParameterList<T> parameters() {
+    ParameterList<T> out;
+    collect_parameters(out, "");
+    return out;
+  }
+  /// The I-th bound layer (0-based, activations count, as in nn.Sequential).
+  template <std::size_t I>
+  auto& layer() {
+    static_assert(I < num_layers, "Sequential::layer<I>: index out of range");
+    return detail::get_layer<I>(layers_);
+  }
+
+ private:
+  list_type layers_;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,58 @@
+#pragma once
+/// \file
+/// `Upsample<Scale>`: nearest-neighbour upsampling by an integer factor; PyTorch's
+/// nn.Upsample(scale_factor=Scale, mode='nearest'). C x H x W -> C x (Scale H) x (Scale W).
+/// Followed by a Conv2d it replaces a transposed conv ("upsampling + conv").
+
+#include <string>
+
+#include "ctnn/core/batch.hpp"
+#include "ctnn/core/init.hpp"
+#include "ctnn/core/parameter.hpp"
+#include "ctnn/core/shape.hpp"
+#include "ctnn/kernels/elementwise.hpp"
+
+namespace ctnn {
+
+template <int Scale, ShapeType In, class T>
+class UpsampleLayer;
+
+template <int Scale>
+struct Upsample {
+  static_assert(Scale > 0, "Upsample: Scale must be a positive integer");
+  static constexpr int scale = Scale;
+  template <ShapeType In, class T = float>
+  using bind = UpsampleLayer<Scale, In, T>;
+};
+
+template <int Scale, ShapeType In, class T>
+class UpsampleLayer {
+ public:
+  using spec = Upsample<Scale>;
+  using scalar_type = T;
+  using input_shape = In;
+  using output_shape = Shape<In::channels, In::height * Scale, In::width * Scale>;
+
+  explicit UpsampleLayer(Rng&) {}
+
+  const Batch<output_shape, T>& forward(const Batch<In, T>& x) {
+    out_.resize(x.batch_size());
+    kernels::upsample_nearest_forward<Scale>(x.data(), out_.data(), x.batch_size() * In::channels,
+                                             In::height, In::width);
+    return out_;
+  }
+  const Batch<In, T>& backward(const Batch<output_shape, T>& dy) {
+    grad_in_.resize(dy.batch_size());
+    kernels::upsample_nearest_backward<Scale>(
+        dy.data(), grad_in_.data(), dy.batch_size() * In::channels, In::height, In::width);
+    return grad_in_;
+  }
+  void zero_grad() {}
+  void collect_parameters(ParameterList<T>&, const std::string&) {}
+
+ private:
+  Batch<output_shape, T> out_;
+  Batch<In, T> grad_in_;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,73 @@
+#pragma once
+/// \file
+/// `Adam` with torch.optim.Adam's update rule (PyTorch 1.13, amsgrad off, L2 weight decay added
+/// to the gradient).
+
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <vector>
+
+#include "ctnn/core/parameter.hpp"
+#include "ctnn/kernels/elementwise.hpp"
+
+namespace ctnn {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+template <class T>
+class Adam {
+ public:
+  Adam(ParameterList<T> params, AdamOptions options = {})
+      : params_(std::move(params)), options_(options) {
+    if (options_.lr < 0) throw std::invalid_argument("Adam: lr must not be negative");
+    if (options_.eps < 0) throw std::invalid_argument("Adam: eps must not be negative");
+    if (options_.beta1 < 0 || options_.beta1 >= 1 || options_.beta2 < 0 || options_.beta2 >= 1)
+      throw std::invalid_argument("Adam: betas must be in [0, 1)");
+    for (const auto& p : params_) {
+      exp_avg_.emplace_back(p.size, T(0));
+      exp_avg_sq_.emplace_back(p.size, T(0));
+    }
+  }
+
+  void step() {
+    ++steps_;
+    // Bias corrections in double, as PyTorch computes them in Python floats.
+    const double bc1 = 1.0 - std::pow(options_.beta1, double(steps_));
+    const double bc2_sqrt = std::sqrt(1.0 - std::pow(options_.beta2, double(steps_)));
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      auto& p = params_[i];
+      kernels::adam_update(p.value, p.grad, exp_avg_[i].data(), exp_avg_sq_[i].data(), p.size,
+                           T(options_.lr), T(options_.beta1), T(options_.beta2), T(options_.eps),
+                           T(options_.weight_decay), T(bc1), T(bc2_sqrt));
+    }
+  }
+
+  void zero_grad() {
+    for (auto& p : params_)
+      std::fill(p.grad, p.grad + p.size, T(0));
+  }
+
+  const AdamOptions& options() const { return options_; }
+  AdamOptions& options() { return options_; }
+  const ParameterList<T>& parameters() const { return params_; }
+  /// First and second moments per parameter and the step count: the state a checkpoint saves.
+  std::vector<std::vector<T>>& exp_avg() { return exp_avg_; }
+  std::vector<std::vector<T>>& exp_avg_sq() { return exp_avg_sq_; }
+  std::size_t step_count() const { return steps_; }
+  void set_step_count(std::size_t s) { steps_ = s; }
+
+ private:
+  ParameterList<T> params_;
+  AdamOptions options_;
+  std::vector<std::vector<T>> exp_avg_, exp_avg_sq_;
+  std::size_t steps_ = 0;
+};
+
+}  // namespace ctnn

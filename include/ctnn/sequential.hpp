@@ -1,0 +1,65 @@
+#pragma once
+/// \file
+/// `Sequential<Input<C, H, W>, Layers...>`: a network as a type. Each layer is bound to the
+/// output shape of the one before, so a net whose layers do not fit does not compile.
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include <xtensor/xtensor.hpp>
+
+#include "ctnn/core/batch.hpp"
+#include "ctnn/core/chain.hpp"
+#include "ctnn/core/init.hpp"
+#include "ctnn/core/shape.hpp"
+
+namespace ctnn {
+
+namespace detail {
+template <class I>
+struct InputTraits {
+  static_assert(is_input_v<I>,
+                "Sequential: the first type must be Input<C, H, W> (the shape of one input "
+                "sample), e.g. Sequential<Input<3, 32, 32>, Conv2d<3, 16, 3>, ReLU>");
+  using shape = Shape<1, 1, 1>;
+  using scalar_type = float;
+};
+template <int C, int H, int W, class T>
+struct InputTraits<Input<C, H, W, T>> {
+  using shape = Shape<C, H, W>;
+  using scalar_type = T;
+};
+}  // namespace detail
+
+template <class InputSpec, class... Specs>
+class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
+                                typename detail::InputTraits<InputSpec>::scalar_type, Specs...> {
+  using base = Chain<typename detail::InputTraits<InputSpec>::shape,
+                     typename detail::InputTraits<InputSpec>::scalar_type, Specs...>;
+
+ public:
+  using typename base::input_shape;
+  using typename base::output_shape;
+  using typename base::scalar_type;
+  using T = scalar_type;
+
+  /// Initialises every layer as PyTorch does by default, from this seed, deterministically.
+  explicit Sequential(Seed seed) : Sequential(Rng{seed}) {}
+  explicit Sequential(Rng rng) : base(rng) {}
+
+  using base::forward;
+  /// Forward on a plain N x C x H x W tensor: throws ShapeError naming both shapes if the
+  /// per-sample shape is not input_shape. Copies into a buffer reused across calls.
+  const Batch<output_shape, T>& forward(const xt::xtensor<T, 4>& x) {
+    Batch<input_shape, T>::check_shape(x, "Sequential::forward");
+    input_.resize(x.shape()[0]);
+    std::copy(x.data(), x.data() + x.size(), input_.data());
+    return base::forward(input_);
+  }
+
+ private:
+  Batch<input_shape, T> input_;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,399 @@
+#!/usr/bin/python3
+"""Generate golden fixtures for the ctnn C++ tests with PyTorch.
+
+Every fixture is a float32 little-endian C-order .npy file.  Inputs and
+initial parameters are random float32 values stored exactly as used; all
+expected values are computed in float64 from those exact values and only
+then rounded to float32, so the reference error is far below what the C++
+float32 code is tested against.
+
+Run with the system interpreter (the only one with torch + numpy):
+
+    /usr/bin/python3 tools/make_golden.py [--out DIR]
+
+The output is deterministic: running it twice gives byte-identical files.
+"""
+
+import argparse
+import pathlib
+import zlib
+
+import numpy as np
+import torch
+from torch import nn
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "tests" / "data" / "golden"
+
+# Minimum |pre-activation| wanted in front of a ReLU in the small cases, so
+# the float32 C++ code can never land on the other side of the kink.
+RELU_MARGIN = 1e-3
+
+
+class SkipConcat(nn.Module):
+    """cat([body(x), x], dim=1): body output first, then the input."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return torch.cat([self.body(x), x], dim=1)
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+def case_seed(name):
+    # Derived from the name so a case does not change when others are added
+    # or reordered.
+    return zlib.crc32(name.encode("ascii"))
+
+
+def to_f32(a):
+    """Round a tensor/array to a contiguous little-endian float32 array."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    return np.ascontiguousarray(np.asarray(a, dtype="<f4"))
+
+
+class CaseWriter:
+    """Collects the files of one case directory."""
+
+    def __init__(self, out_dir, name):
+        self.name = name
+        self.dir = out_dir / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        # Drop stale fixtures so a renamed parameter cannot linger.
+        for old in self.dir.glob("*.npy"):
+            old.unlink()
+        self.files = []
+        self.nbytes = 0
+
+    def save(self, fname, value):
+        arr = to_f32(value)
+        path = self.dir / (fname + ".npy")
+        np.save(path, arr, allow_pickle=False)
+        self.files.append(fname)
+        self.nbytes += path.stat().st_size
+
+    def save_params(self, prefix, module):
+        for key, value in module.state_dict().items():
+            self.save(f"{prefix}.{key}", value)
+
+    def save_grads(self, module):
+        for key, p in module.named_parameters():
+            self.save(f"grad.{key}", p.grad)
+
+    def summary(self, extra=""):
+        print(f"{self.name:24s} {len(self.files):3d} files "
+              f"{self.nbytes / 1024:8.1f} KiB  {extra}")
+        return self.nbytes
+
+
+def make_module(seed, factory):
+    """Build a module with PyTorch's default float32 init, seeded."""
+    torch.manual_seed(seed)
+    module = factory()
+    # Snapshot the float32 init before converting; double() is exact.
+    init = {k: v.clone() for k, v in module.state_dict().items()}
+    return module.double(), init
+
+
+def shape_str(t):
+    return "x".join(str(d) for d in t.shape)
+
+
+def relu_margin(pre):
+    """Smallest |value| feeding a ReLU (computed in float64)."""
+    return float(pre.abs().min())
+
+
+# --------------------------------------------------------------------------
+# Layer cases: x, y, gy, gx (+ param.*, grad.*)
+# --------------------------------------------------------------------------
+
+def layer_case(out_dir, name, factory, x_f32, rng, extra=""):
+    """Forward/backward of one module on a fixed input and upstream grad."""
+    seed = case_seed(name)
+    module, init = make_module(seed, factory)
+    w = CaseWriter(out_dir, name)
+
+    x = torch.from_numpy(x_f32).double().requires_grad_(True)
+    y = module(x)
+    gy_f32 = rng.standard_normal(tuple(y.shape), dtype=np.float32)
+    gy = torch.from_numpy(gy_f32).double()
+    (y * gy).sum().backward()
+
+    w.save("x", x_f32)
+    w.save("y", y)
+    w.save("gy", gy_f32)
+    w.save("gx", x.grad)
+    for key, value in init.items():
+        w.save(f"param.{key}", value)
+    w.save_grads(module)
+    return w.summary(f"x {shape_str(x)} -> y {shape_str(y)} {extra}")
+
+
+def conv_cases(out_dir):
+    # name: (in, out, k, stride, pad, dil, N, H, W)
+    specs = {
+        "conv_basic": (2, 3, 3, 1, 0, 1, 1, 7, 7),
+        "conv_pad1": (3, 4, 3, 1, 1, 1, 3, 6, 5),
+        "conv_stride2": (3, 2, 3, 2, 0, 1, 3, 9, 8),
+        "conv_stride2_pad1": (2, 3, 3, 2, 1, 1, 1, 8, 7),
+        "conv_dil2": (2, 3, 3, 1, 1, 2, 3, 9, 9),
+        "conv_k1": (4, 2, 1, 1, 0, 1, 1, 5, 5),
+        "conv_k5_odd": (3, 2, 5, 2, 2, 1, 3, 11, 9),
+    }
+    total = 0
+    for name, (cin, cout, k, s, p, d, n, h, wd) in specs.items():
+        rng = np.random.default_rng(case_seed(name))
+        x = rng.standard_normal((n, cin, h, wd), dtype=np.float32)
+        total += layer_case(
+            out_dir, name,
+            lambda: nn.Conv2d(cin, cout, k, stride=s, padding=p, dilation=d),
+            x, rng)
+    return total
+
+
+def convt_cases(out_dir):
+    # name: (in, out, k, stride, pad, output_padding, dil, N, H, W)
+    specs = {
+        "convt_basic": (2, 3, 3, 1, 0, 0, 1, 1, 5, 5),
+        "convt_pad1": (3, 2, 3, 1, 1, 0, 1, 3, 6, 5),
+        "convt_stride2": (3, 2, 3, 2, 0, 0, 1, 3, 4, 5),
+        "convt_stride2_pad1_op1": (2, 3, 3, 2, 1, 1, 1, 1, 5, 4),
+        "convt_dil2": (2, 3, 3, 1, 1, 0, 2, 3, 5, 6),
+        "convt_k4_s2": (3, 2, 4, 2, 1, 0, 1, 1, 4, 4),
+    }
+    total = 0
+    for name, (cin, cout, k, s, p, op, d, n, h, wd) in specs.items():
+        rng = np.random.default_rng(case_seed(name))
+        x = rng.standard_normal((n, cin, h, wd), dtype=np.float32)
+        total += layer_case(
+            out_dir, name,
+            lambda: nn.ConvTranspose2d(cin, cout, k, stride=s, padding=p,
+                                       output_padding=op, dilation=d),
+            x, rng)
+    return total
+
+
+def upsample_cases(out_dir):
+    # name: (scale, C, N, H, W)
+    specs = {
+        "upsample2": (2, 3, 3, 4, 5),
+        "upsample3": (3, 2, 1, 3, 3),
+    }
+    total = 0
+    for name, (s, c, n, h, wd) in specs.items():
+        rng = np.random.default_rng(case_seed(name))
+        x = rng.standard_normal((n, c, h, wd), dtype=np.float32)
+        total += layer_case(
+            out_dir, name,
+            lambda: nn.Upsample(scale_factor=s, mode="nearest"), x, rng)
+    return total
+
+
+def relu_case(out_dir):
+    name = "relu"
+    rng = np.random.default_rng(case_seed(name))
+    x = rng.standard_normal((3, 3, 5, 4), dtype=np.float32)
+    # Redraw entries too close to the kink, where the derivative is ambiguous.
+    while True:
+        near = np.abs(x) < RELU_MARGIN
+        if not near.any():
+            break
+        x[near] = rng.standard_normal(int(near.sum()), dtype=np.float32)
+    return layer_case(out_dir, name, nn.ReLU, x, rng,
+                      f"min|x| {np.abs(x).min():.2e}")
+
+
+def sigmoid_case(out_dir):
+    name = "sigmoid"
+    rng = np.random.default_rng(case_seed(name))
+    x = rng.standard_normal((3, 3, 5, 4), dtype=np.float32)
+    # Saturated inputs: checks the C++ sigmoid neither overflows exp() nor
+    # returns NaN, and that its gradient underflows cleanly to ~0.
+    big = [30.0, -30.0, 90.0, -90.0, 200.0, -200.0]
+    flat = x.reshape(-1)
+    for i, v in enumerate(big):
+        flat[29 * i + 3] = v  # spread over samples and channels
+    return layer_case(out_dir, name, nn.Sigmoid, x, rng,
+                      f"{len(big)} saturated entries")
+
+
+def skip_case(out_dir):
+    name = "skip"
+    seed = case_seed(name)
+
+    def factory():
+        return SkipConcat(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1),
+                                        nn.ReLU()))
+
+    # The conv weights are fixed by the seed; redraw the input until no
+    # pre-activation sits within RELU_MARGIN of the ReLU kink.
+    module, _ = make_module(seed, factory)
+    rng = np.random.default_rng(seed)
+    for _ in range(1000):
+        x = rng.standard_normal((3, 3, 6, 6), dtype=np.float32)
+        with torch.no_grad():
+            pre = module.body[0](torch.from_numpy(x).double())
+        margin = relu_margin(pre)
+        if margin >= RELU_MARGIN:
+            break
+    else:
+        raise RuntimeError("skip: could not find an input clear of the kink")
+    return layer_case(out_dir, name, factory, x, rng,
+                      f"min|pre-ReLU| {margin:.2e}")
+
+
+def mse_case(out_dir):
+    name = "mse"
+    rng = np.random.default_rng(case_seed(name))
+    shape = (3, 3, 4, 4)
+    x_f32 = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+    t_f32 = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+
+    x = torch.from_numpy(x_f32).double().requires_grad_(True)
+    t = torch.from_numpy(t_f32).double()
+    loss = nn.MSELoss()(x, t)
+    loss.backward()
+
+    w = CaseWriter(out_dir, name)
+    w.save("x", x_f32)
+    w.save("target", t_f32)
+    w.save("loss", loss.reshape(1))
+    w.save("gx", x.grad)
+    return w.summary(f"x {shape_str(x)} loss {loss.item():.6f}")
+
+
+# --------------------------------------------------------------------------
+# Whole-model cases: forward, loss, grads, two Adam and two SGD steps
+# --------------------------------------------------------------------------
+
+def model_initial():
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3), nn.ReLU(),
+        nn.Conv2d(32, 32, 3), nn.ReLU(),
+        nn.ConvTranspose2d(32, 32, 3), nn.ReLU(),
+        nn.ConvTranspose2d(32, 3, 3), nn.Sigmoid())
+
+
+def model_final():
+    return nn.Sequential(
+        nn.Conv2d(3, 100, 3), nn.ReLU(),
+        SkipConcat(nn.Sequential(
+            nn.Conv2d(100, 100, 3), nn.ReLU(),
+            nn.ConvTranspose2d(100, 100, 3), nn.ReLU())),
+        nn.ConvTranspose2d(200, 3, 3), nn.Sigmoid())
+
+
+def relu_inputs(model, x):
+    """Min |pre-activation| over every ReLU in the model (diagnostic only)."""
+    margins = []
+
+    def hook(_module, inputs, _output):
+        margins.append(relu_margin(inputs[0]))
+
+    handles = [m.register_forward_hook(hook)
+               for m in model.modules() if isinstance(m, nn.ReLU)]
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    return min(margins)
+
+
+def train_two_steps(factory, init, x, t, make_opt):
+    """Two optimizer steps from the stored initial params; returns
+    (losses, model)."""
+    # Rebuild then load the exact float32 init, so both optimizers start
+    # from identical weights regardless of RNG state.
+    model = factory()
+    model.load_state_dict(init)
+    model.double()
+    opt = make_opt(model.parameters())
+    losses = []
+    for _ in range(2):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), t)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return torch.tensor(losses, dtype=torch.float64), model
+
+
+def model_case(out_dir, name, factory):
+    seed = case_seed(name)
+    model, init = make_module(seed, factory)
+    rng = np.random.default_rng(seed)
+    shape = (2, 3, 32, 32)
+    x_f32 = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+    t_f32 = rng.uniform(0.0, 1.0, shape).astype(np.float32)
+    x = torch.from_numpy(x_f32).double()
+    t = torch.from_numpy(t_f32).double()
+
+    w = CaseWriter(out_dir, name)
+    w.save("x", x_f32)
+    w.save("target", t_f32)
+    for key, value in init.items():
+        w.save(f"param.{key}", value)
+
+    y = model(x)
+    loss = nn.functional.mse_loss(y, t)
+    loss.backward()
+    w.save("y", y)
+    w.save("loss", loss.reshape(1))
+    w.save_grads(model)
+
+    adam_losses, adam = train_two_steps(
+        factory, init, x, t,
+        lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                                   weight_decay=1e-4))
+    w.save("adam_loss", adam_losses)
+    w.save_params("adam", adam)
+
+    sgd_losses, sgd = train_two_steps(
+        factory, init, x, t,
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0,
+                                  weight_decay=1e-4, nesterov=False))
+    w.save("sgd_loss", sgd_losses)
+    w.save_params("sgd", sgd)
+
+    margin = relu_inputs(model, x)
+    return w.summary(f"loss {loss.item():.6f} "
+                     f"adam {adam_losses[1].item():.6f} "
+                     f"sgd {sgd_losses[1].item():.6f} "
+                     f"min|pre-ReLU| {margin:.1e}")
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT,
+                        help=f"output directory (default: {DEFAULT_OUT})")
+    args = parser.parse_args()
+
+    # The machine is shared; one thread also keeps reductions in a fixed
+    # order for reproducibility.
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    total = 0
+    total += conv_cases(args.out)
+    total += convt_cases(args.out)
+    total += upsample_cases(args.out)
+    total += relu_case(args.out)
+    total += sigmoid_case(args.out)
+    total += skip_case(args.out)
+    total += mse_case(args.out)
+    total += model_case(args.out, "model_initial", model_initial)
+    total += model_case(args.out, "model_final", model_final)
+    print(f"total {total / 1024:.1f} KiB in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
