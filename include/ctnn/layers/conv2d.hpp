@@ -19,6 +19,23 @@ namespace ctnn {
 template <class Spec, ShapeType In, class T>
 class Conv2dLayer;
 
+namespace diagnose {
+/// The shape checks of Conv2d `Spec` applied to input shape `In`.
+template <class Spec, ShapeType In>
+struct Conv2dInput {
+  static_assert(In::channels == Spec::in_channels,
+                "Conv2d: channel mismatch: the layer's Cin (first template argument) differs from "
+                "the number of channels of its input (the previous layer's output)");
+  static constexpr bool fits_h =
+      kernels::conv_fits(In::height, Spec::kernel, Spec::padding, Spec::dilation);
+  static constexpr bool fits_w =
+      kernels::conv_fits(In::width, Spec::kernel, Spec::padding, Spec::dilation);
+  static_assert(fits_h && fits_w,
+                "Conv2d: the output would be empty: the dilated kernel, Dilation*(K-1)+1, is "
+                "larger than the padded input height or width, H+2*Padding or W+2*Padding");
+};
+}  // namespace diagnose
+
 /// 2-D convolution (cross-correlation) with a K x K kernel.
 /// Input C x H x W with C == Cin; output Cout x H' x W' with
 /// H' = floor((H + 2 Padding - Dilation (K - 1) - 1) / Stride) + 1 (likewise W').
@@ -42,14 +59,10 @@ template <class Spec, ShapeType In, class T>
 class Conv2dLayer {
   static constexpr int Cin = Spec::in_channels, Cout = Spec::out_channels, K = Spec::kernel,
                        S = Spec::stride, P = Spec::padding, D = Spec::dilation;
-  static_assert(In::channels == Cin,
-                "Conv2d: channel mismatch: the layer's Cin (first template argument) differs from "
-                "the number of channels of its input (the previous layer's output)");
-  static constexpr bool fits_h = kernels::conv_fits(In::height, K, P, D);
-  static constexpr bool fits_w = kernels::conv_fits(In::width, K, P, D);
-  static_assert(fits_h && fits_w,
-                "Conv2d: the output would be empty: the dilated kernel, Dilation*(K-1)+1, is "
-                "larger than the padded input height or width, H+2*Padding or W+2*Padding");
+  // Checked in a struct of its own so the compiler's "In instantiation of" line names the
+  // layer and its input shape right above the message.
+  static constexpr bool fits_h = diagnose::Conv2dInput<Spec, In>::fits_h;
+  static constexpr bool fits_w = diagnose::Conv2dInput<Spec, In>::fits_w;
   static constexpr int Ho = fits_h ? kernels::conv_out_size(In::height, K, S, P, D) : 1;
   static constexpr int Wo = fits_w ? kernels::conv_out_size(In::width, K, S, P, D) : 1;
 

@@ -19,6 +19,23 @@ namespace ctnn {
 template <class Spec, ShapeType In, class T>
 class ConvTranspose2dLayer;
 
+namespace diagnose {
+/// The shape checks of ConvTranspose2d `Spec` applied to input shape `In`.
+template <class Spec, ShapeType In>
+struct ConvTranspose2dInput {
+  static_assert(In::channels == Spec::in_channels,
+                "ConvTranspose2d: channel mismatch: the layer's Cin (first template argument) "
+                "differs from the number of channels of its input (the previous layer's output)");
+  static constexpr int out_h = kernels::conv_transpose_out_size(
+      In::height, Spec::kernel, Spec::stride, Spec::padding, Spec::output_padding, Spec::dilation);
+  static constexpr int out_w = kernels::conv_transpose_out_size(
+      In::width, Spec::kernel, Spec::stride, Spec::padding, Spec::output_padding, Spec::dilation);
+  static_assert(out_h > 0 && out_w > 0,
+                "ConvTranspose2d: the output would be empty: (H-1)*Stride - 2*Padding + "
+                "Dilation*(K-1) + OutputPadding + 1 is zero or negative (Padding too large)");
+};
+}  // namespace diagnose
+
 /// Transposed 2-D convolution (the gradient of Conv2d w.r.t. its input, plus a bias).
 /// Input C x H x W with C == Cin; output Cout x H' x W' with
 /// H' = (H - 1) Stride - 2 Padding + Dilation (K - 1) + OutputPadding + 1 (likewise W').
@@ -47,14 +64,10 @@ class ConvTranspose2dLayer {
   static constexpr int Cin = Spec::in_channels, Cout = Spec::out_channels, K = Spec::kernel,
                        S = Spec::stride, P = Spec::padding, OP = Spec::output_padding,
                        D = Spec::dilation;
-  static_assert(In::channels == Cin,
-                "ConvTranspose2d: channel mismatch: the layer's Cin (first template argument) "
-                "differs from the number of channels of its input (the previous layer's output)");
-  static constexpr int Ho_raw = kernels::conv_transpose_out_size(In::height, K, S, P, OP, D);
-  static constexpr int Wo_raw = kernels::conv_transpose_out_size(In::width, K, S, P, OP, D);
-  static_assert(Ho_raw > 0 && Wo_raw > 0,
-                "ConvTranspose2d: the output would be empty: (H-1)*Stride - 2*Padding + "
-                "Dilation*(K-1) + OutputPadding + 1 is zero or negative (Padding too large)");
+  // Checked in a struct of its own so the compiler's "In instantiation of" line names the
+  // layer and its input shape right above the message.
+  static constexpr int Ho_raw = diagnose::ConvTranspose2dInput<Spec, In>::out_h;
+  static constexpr int Wo_raw = diagnose::ConvTranspose2dInput<Spec, In>::out_w;
   static constexpr int Ho = Ho_raw > 0 ? Ho_raw : 1;
   static constexpr int Wo = Wo_raw > 0 ? Wo_raw : 1;
 

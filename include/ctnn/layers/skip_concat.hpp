@@ -20,6 +20,18 @@ namespace ctnn {
 template <ShapeType In, class T, class... Specs>
 class SkipConcatLayer;
 
+namespace diagnose {
+/// SkipConcat's check that its inner path maps `In` to an output of the same H and W.
+template <ShapeType In, ShapeType InnerOutput>
+struct SkipConcatInner {
+  static constexpr bool same_size =
+      InnerOutput::height == In::height && InnerOutput::width == In::width;
+  static_assert(same_size,
+                "SkipConcat: the inner path changes the height or width; its output can only be "
+                "concatenated with the block's input if H and W stay the same (use padding)");
+};
+}  // namespace diagnose
+
 template <class... Specs>
 struct SkipConcat {
   static_assert(sizeof...(Specs) > 0, "SkipConcat: the inner path needs at least one layer");
@@ -31,11 +43,9 @@ template <ShapeType In, class T, class... Specs>
 class SkipConcatLayer {
   using body_type = Chain<In, T, Specs...>;
   using inner_shape = typename body_type::output_shape;
-  static constexpr bool same_size =
-      inner_shape::height == In::height && inner_shape::width == In::width;
-  static_assert(same_size,
-                "SkipConcat: the inner path changes the height or width; its output can only be "
-                "concatenated with the block's input if H and W stay the same (use padding)");
+  // sizeof forces the check's instantiation; its "In instantiation of" line then names both
+  // shapes right above the message.
+  static_assert(sizeof(diagnose::SkipConcatInner<In, inner_shape>) > 0);
 
  public:
   using spec = SkipConcat<Specs...>;

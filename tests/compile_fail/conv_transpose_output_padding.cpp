@@ -1,0 +1,7 @@
+// expect: static assertion failed: ConvTranspose2d: OutputPadding must be smaller than either
+// Stride or Dilation
+#include <ctnn/ctnn.hpp>
+using namespace ctnn;
+void use() {
+  Sequential<Input<3, 8, 8>, ConvTranspose2d<3, 3, 3, 1, 0, 1>> net{Seed{0}};
+}

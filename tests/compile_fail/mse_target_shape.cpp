@@ -1,0 +1,8 @@
+// expect: static assertion failed: mse: the target's per-sample shape differs from the prediction's
+#include <ctnn/ctnn.hpp>
+using namespace ctnn;
+float use() {
+  Batch<Shape<3, 8, 8>> y(1);
+  Batch<Shape<1, 8, 8>> t(1);
+  return mse(y, t);
+}

@@ -1,0 +1,6 @@
+// expect: static assertion failed: Sequential: every type after Input<C, H, W> must be a layer spec
+#include <ctnn/ctnn.hpp>
+using namespace ctnn;
+void use() {
+  Sequential<Input<3, 8, 8>, Conv2d<3, 8, 3>, int> net{Seed{0}};
+}
