@@ -1,6 +1,5 @@
-// expect: Conv2dInput<ctnn::Conv2d<4, 4, 3, 2>, ctnn::Shape<4, 1, 1> >.*static assertion failed:
-// Conv2d: the output would be empty Each stride-2 conv halves the size: 8 -> 3 -> 1 -> nothing left
-// for the third.
+// expect: Conv2dInput<ctnn::Conv2d<4, 4, 3, 2>, ctnn::Shape<4, 1, 1> >.*static assertion failed: Conv2d: the output would be empty
+// Each stride-2 conv shrinks the size: 8 -> 3 -> 1 -> nothing left for the third.
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 void use() {

@@ -1,5 +1,5 @@
-// expect: static assertion failed: MSELoss: the target's per-sample shape differs from the
-// prediction's The net outputs 3x30x30 but the target is 3x32x32.
+// expect: static assertion failed: MSELoss: the target's per-sample shape differs from the prediction's
+// The net outputs 3x30x30 but the target is 3x32x32.
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 void use() {

@@ -1,4 +1,5 @@
 // expect: static assertion failed: Sequential: every type after Input<C, H, W> must be a layer spec
+// int is not a layer.
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;
 void use() {
