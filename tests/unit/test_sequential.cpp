@@ -1,0 +1,126 @@
+// Sequential: shapes flow through the types, run-time shape errors, parameter naming and
+// initialisation, and the course's two models training with a falling loss.
+
+#include <cmath>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "course_models.hpp"
+#include "ctnn/ctnn.hpp"
+
+using namespace ctnn;
+using test::FinalModel;
+using test::InitialModel;
+
+static_assert(std::is_same_v<InitialModel<>::output_shape, Shape<3, 32, 32>>);
+static_assert(std::is_same_v<FinalModel<>::output_shape, Shape<3, 32, 32>>);
+static_assert(std::is_same_v<Sequential<Input<3, 32, 32>, Conv2d<3, 8, 3, 2, 1>>::output_shape,
+                             Shape<8, 16, 16>>);
+static_assert(
+    std::is_same_v<Sequential<Input<4, 5, 7>, ConvTranspose2d<4, 2, 3, 2, 1, 1>>::output_shape,
+                   Shape<2, 10, 14>>);
+static_assert(std::is_same_v<Sequential<Input<2, 3, 4>, Upsample<3>>::output_shape,
+                             Shape<2, 9, 12>>);
+static_assert(std::is_same_v<
+              Sequential<Input<3, 8, 8>, SkipConcat<Conv2d<3, 5, 3, 1, 1>, ReLU>>::output_shape,
+              Shape<8, 8, 8>>);
+static_assert(Layer<Conv2d<3, 4, 3>::bind<Shape<3, 8, 8>>>);
+static_assert(Layer<SkipConcat<Conv2d<3, 4, 3, 1, 1>>::bind<Shape<3, 8, 8>>>);
+static_assert(Layer<InitialModel<>>);
+
+TEST_CASE("A tensor of the wrong per-sample shape is refused, naming both shapes", "[sequential]") {
+  InitialModel<> net{Seed{0}};
+  xt::xtensor<float, 4> big(std::array<std::size_t, 4>{2, 3, 64, 64}, 0.5f);
+  CHECK_THROWS_AS(net.forward(big), ShapeError);
+  CHECK_THROWS_WITH(net.forward(big), Catch::Contains("3x32x32") && Catch::Contains("3x64x64"));
+  xt::xtensor<float, 4> gray(std::array<std::size_t, 4>{1, 1, 32, 32}, 0.5f);
+  CHECK_THROWS_WITH(net.forward(gray), Catch::Contains("1x32x32"));
+  CHECK_THROWS_AS((Batch<Shape<3, 32, 32>>(big)), ShapeError);
+
+  xt::xtensor<float, 4> ok(std::array<std::size_t, 4>{2, 3, 32, 32}, 0.5f);
+  const auto& y = net.forward(ok);
+  CHECK(y.batch_size() == 2);
+  Batch<Shape<3, 32, 32>> same(ok);
+  const auto y2 = net.forward(same).tensor();
+  CHECK(y2 == net.forward(ok).tensor());
+}
+
+TEST_CASE("Parameters are named like the equivalent nn.Sequential's state_dict", "[sequential]") {
+  FinalModel<> net{Seed{0}};
+  std::vector<std::string> names;
+  for (const auto& p : net.parameters()) names.push_back(p.name);
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.body.0.weight",
+                                          "2.body.0.bias", "2.body.2.weight", "2.body.2.bias",
+                                          "3.weight", "3.bias"});
+  const auto ps = net.parameters();
+  CHECK(ps[0].shape == std::vector<std::size_t>{100, 3, 3, 3});
+  CHECK(ps[4].shape == std::vector<std::size_t>{100, 100, 3, 3});  // ConvT: (Cin, Cout, K, K)
+  CHECK(ps[6].shape == std::vector<std::size_t>{200, 3, 3, 3});
+}
+
+TEST_CASE("Initialisation is PyTorch's default bound and deterministic from the seed", "[init]") {
+  InitialModel<> a{Seed{42}}, b{Seed{42}}, c{Seed{43}};
+  const auto pa = a.parameters(), pb = b.parameters(), pc = c.parameters();
+  // fan_in = weight.size(1) * K * K: 3*9 for Conv(3,32), 32*9 for the others, and for the
+  // last ConvTranspose2d(32, 3) weight.size(1) = 3, so fan_in = 27.
+  const double fan_in[] = {27, 27, 288, 288, 288, 288, 27, 27};
+  bool any_difference = false;
+  for (std::size_t k = 0; k < pa.size(); ++k) {
+    const double bound = 1.0 / std::sqrt(fan_in[k]);
+    double lo = 1e9, hi = -1e9;
+    for (std::size_t i = 0; i < pa[k].size; ++i) {
+      REQUIRE(pa[k].value[i] == pb[k].value[i]);
+      any_difference |= pa[k].value[i] != pc[k].value[i];
+      lo = std::min(lo, double(pa[k].value[i]));
+      hi = std::max(hi, double(pa[k].value[i]));
+    }
+    INFO(pa[k].name);
+    CHECK(lo >= -bound);
+    CHECK(hi <= bound);
+    if (pa[k].size > 1000) {  // large tensors fill the interval
+      CHECK(lo < -0.95 * bound);
+      CHECK(hi > 0.95 * bound);
+    }
+  }
+  CHECK(any_difference);
+}
+
+template <class Net>
+std::vector<float> train_steps(int steps, std::size_t batch) {
+  Net net{Seed{1}};
+  Rng rng{5};
+  Batch<Shape<3, 32, 32>> clean(batch), x(batch), t(batch);
+  // Smooth images plus two independent noise draws: a tiny Noise2Noise problem.
+  for (std::size_t n = 0; n < batch; ++n)
+    for (std::size_t c = 0; c < 3; ++c)
+      for (std::size_t i = 0; i < 32; ++i)
+        for (std::size_t j = 0; j < 32; ++j) {
+          const float v = 0.5f + 0.4f * std::sin(0.2f * float(i + 2 * n) + 0.3f * float(j * (c + 1)));
+          clean(n, c, i, j) = v;
+          x(n, c, i, j) = v + 0.1f * float(rng.normal());
+          t(n, c, i, j) = v + 0.1f * float(rng.normal());
+        }
+  Adam<float> opt(net.parameters(), {.lr = 1e-3});
+  MSELoss<typename Net::output_shape> loss;
+  std::vector<float> losses;
+  for (int s = 0; s < steps; ++s) {
+    opt.zero_grad();
+    losses.push_back(loss.forward(net.forward(x), t));
+    net.backward(loss.backward());
+    opt.step();
+  }
+  return losses;
+}
+
+TEST_CASE("The course's initial model trains: the loss goes down", "[sequential][training]") {
+  const auto losses = train_steps<InitialModel<>>(30, 4);
+  INFO("first " << losses.front() << ", last " << losses.back());
+  CHECK(losses.back() < 0.5f * losses.front());
+}
+
+TEST_CASE("The course's final model trains: the loss goes down", "[sequential][training]") {
+  const auto losses = train_steps<FinalModel<>>(8, 2);
+  INFO("first " << losses.front() << ", last " << losses.back());
+  CHECK(losses.back() < 0.8f * losses.front());
+}
