@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <type_traits>
 
 #include <xtensor/xtensor.hpp>
@@ -47,6 +48,14 @@ class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
   /// Initialises every layer as PyTorch does by default, from this seed, deterministically.
   explicit Sequential(Seed seed) : Sequential(Rng{seed}) {}
   explicit Sequential(Rng rng) : base(rng) {}
+
+  /// The architecture in canonical form, e.g. "Sequential<Input<3,32,32>,Conv2d<3,32,3,1,0,1>,
+  /// ReLU,...>": checkpoints record it so a checkpoint never loads into another architecture.
+  static std::string name() {
+    return "Sequential<Input<" +
+           detail::join_ints({input_shape::channels, input_shape::height, input_shape::width}) +
+           ">," + detail::join_names<Specs...>() + ">";
+  }
 
   using base::forward;
   /// Forward on a plain N x C x H x W tensor: throws ShapeError naming both shapes if the

@@ -124,3 +124,11 @@ TEST_CASE("The course's final model trains: the loss goes down", "[sequential][t
   INFO("first " << losses.front() << ", last " << losses.back());
   CHECK(losses.back() < 0.8f * losses.front());
 }
+
+TEST_CASE("A network's name is its architecture in canonical form", "[sequential]") {
+  CHECK(FinalModel<>::name() ==
+        "Sequential<Input<3,32,32>,Conv2d<3,100,3,1,0,1>,ReLU,SkipConcat<Conv2d<100,100,3,1,0,1>,"
+        "ReLU,ConvTranspose2d<100,100,3,1,0,0,1>,ReLU>,ConvTranspose2d<200,3,3,1,0,0,1>,Sigmoid>");
+  CHECK(models::UpsampleDenoiser<>::name().find("Upsample<2>,Conv2d<32,32,3,1,1,1>") !=
+        std::string::npos);
+}

@@ -7,6 +7,7 @@
 /// docs/writing-a-layer.md walks through a complete example.
 
 #include <concepts>
+#include <initializer_list>
 #include <string>
 
 #include "ctnn/core/batch.hpp"
@@ -15,6 +16,27 @@
 #include "ctnn/core/shape.hpp"
 
 namespace ctnn {
+
+namespace detail {
+inline std::string join_ints(std::initializer_list<int> values) {
+  std::string s;
+  for (int v : values) s += (s.empty() ? "" : ",") + std::to_string(v);
+  return s;
+}
+/// "A,B,C" from the specs' name(); a spec without name() is shown as "?".
+template <class... Specs>
+std::string join_names() {
+  std::string s;
+  ((s += (s.empty() ? "" : ",") + [] {
+      if constexpr (requires { Specs::name(); })
+        return std::string(Specs::name());
+      else
+        return std::string("?");
+    }()),
+   ...);
+  return s;
+}
+}  // namespace detail
 
 /// A bound layer: fixed input and output shapes, forward and backward over batches.
 /// forward returns a reference to a buffer the layer owns (valid until the next forward) and

@@ -51,6 +51,11 @@ struct Conv2d {
   static constexpr int in_channels = Cin, out_channels = Cout, kernel = K, stride = Stride,
                        padding = Padding, dilation = Dilation;
 
+  /// "Conv2d<3,32,3,1,0,1>": the spec in canonical form (recorded in checkpoints).
+  static std::string name() {
+    return "Conv2d<" + detail::join_ints({Cin, Cout, K, Stride, Padding, Dilation}) + ">";
+  }
+
   template <ShapeType In, class T = float>
   using bind = Conv2dLayer<Conv2d, In, T>;
 };

@@ -55,6 +55,11 @@ struct ConvTranspose2d {
   static constexpr int in_channels = Cin, out_channels = Cout, kernel = K, stride = Stride,
                        padding = Padding, output_padding = OutputPadding, dilation = Dilation;
 
+  static std::string name() {
+    return "ConvTranspose2d<" +
+           detail::join_ints({Cin, Cout, K, Stride, Padding, OutputPadding, Dilation}) + ">";
+  }
+
   template <ShapeType In, class T = float>
   using bind = ConvTranspose2dLayer<ConvTranspose2d, In, T>;
 };

@@ -16,6 +16,7 @@ template <ShapeType In, class T>
 class ReLULayer;
 
 struct ReLU {
+  static std::string name() { return "ReLU"; }
   template <ShapeType In, class T = float>
   using bind = ReLULayer<In, T>;
 };

@@ -17,6 +17,7 @@ template <ShapeType In, class T>
 class SigmoidLayer;
 
 struct Sigmoid {
+  static std::string name() { return "Sigmoid"; }
   template <ShapeType In, class T = float>
   using bind = SigmoidLayer<In, T>;
 };

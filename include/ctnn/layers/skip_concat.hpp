@@ -35,6 +35,8 @@ struct SkipConcatInner {
 template <class... Specs>
 struct SkipConcat {
   static_assert(sizeof...(Specs) > 0, "SkipConcat: the inner path needs at least one layer");
+  static std::string name() { return "SkipConcat<" + detail::join_names<Specs...>() + ">"; }
+
   template <ShapeType In, class T = float>
   using bind = SkipConcatLayer<In, T, Specs...>;
 };

@@ -21,6 +21,7 @@ template <int Scale>
 struct Upsample {
   static_assert(Scale > 0, "Upsample: Scale must be a positive integer");
   static constexpr int scale = Scale;
+  static std::string name() { return "Upsample<" + std::to_string(Scale) + ">"; }
   template <ShapeType In, class T = float>
   using bind = UpsampleLayer<Scale, In, T>;
 };
