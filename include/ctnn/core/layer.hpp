@@ -20,19 +20,26 @@ namespace ctnn {
 namespace detail {
 inline std::string join_ints(std::initializer_list<int> values) {
   std::string s;
-  for (int v : values) s += (s.empty() ? "" : ",") + std::to_string(v);
+  for (int v : values) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(v);
+  }
   return s;
 }
 /// "A,B,C" from the specs' name(); a spec without name() is shown as "?".
 template <class... Specs>
 std::string join_names() {
   std::string s;
-  ((s += (s.empty() ? "" : ",") + [] {
-      if constexpr (requires { Specs::name(); })
-        return std::string(Specs::name());
-      else
-        return std::string("?");
-    }()),
+  auto append = [&s](const std::string& name) {
+    if (!s.empty()) s += ',';
+    s += name;
+  };
+  (append([] {
+     if constexpr (requires { Specs::name(); })
+       return std::string(Specs::name());
+     else
+       return std::string("?");
+   }()),
    ...);
   return s;
 }
