@@ -1,0 +1,95 @@
+#pragma once
+/// \file
+/// Noise2Noise training pairs held as uint8 (N x 3 x H x W, as in the course's data) and served
+/// as shuffled float batches in [0, 1]. Keeping uint8 in memory takes a quarter of the space;
+/// the conversion happens per batch into reused buffers.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xtensor/xtensor.hpp>
+
+#include "ctnn/core/batch.hpp"
+#include "ctnn/core/error.hpp"
+#include "ctnn/core/init.hpp"
+
+namespace ctnn {
+
+/// Converts uint8 values to floats in [0, 1].
+template <class T>
+void bytes_to_unit(const std::uint8_t* in, T* out, std::size_t count) {
+  constexpr T scale = T(1) / T(255);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = T(in[i]) * scale;
+}
+
+/// Pairs of images (input, target) of shape S, served in batches.
+template <ShapeType S>
+class PairBatches {
+ public:
+  using images = xt::xtensor<std::uint8_t, 4>;
+
+  /// Takes both arrays; they must hold the same number of images of shape S. `count` limits
+  /// the pairs used to the first `count` (for "a fraction of the training set").
+  PairBatches(images input, images target, std::size_t count = std::size_t(-1))
+      : input_(std::move(input)), target_(std::move(target)) {
+    check(input_, "input");
+    check(target_, "target");
+    if (input_.shape()[0] != target_.shape()[0])
+      throw ShapeError("PairBatches: " + std::to_string(input_.shape()[0]) + " inputs but " +
+                       std::to_string(target_.shape()[0]) + " targets");
+    order_.resize(std::min<std::size_t>(count, input_.shape()[0]));
+    std::iota(order_.begin(), order_.end(), std::size_t(0));
+  }
+
+  std::size_t size() const { return order_.size(); }
+  std::size_t batches(std::size_t batch_size) const {
+    return (size() + batch_size - 1) / batch_size;
+  }
+
+  /// A new random order (Fisher-Yates with ctnn's portable Rng: the same on every platform).
+  void shuffle(Rng& rng) {
+    for (std::size_t i = order_.size(); i > 1; --i) {
+      const std::size_t j = std::size_t(rng.next_u64() % i);
+      std::swap(order_[i - 1], order_[j]);
+    }
+  }
+  const std::vector<std::size_t>& order() const { return order_; }
+
+  /// Fills x and t with batch number `b` (the last batch may be smaller).
+  template <class T>
+  void fill(std::size_t b, std::size_t batch_size, Batch<S, T>& x, Batch<S, T>& t) const {
+    const std::size_t first = b * batch_size;
+    const std::size_t n = std::min(batch_size, size() - first);
+    x.resize(n);
+    t.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = order_[first + i];
+      bytes_to_unit(input_.data() + k * S::size, x.sample(i), S::size);
+      bytes_to_unit(target_.data() + k * S::size, t.sample(i), S::size);
+    }
+  }
+
+  const images& input() const { return input_; }
+  const images& target() const { return target_; }
+
+ private:
+  static void check(const images& a, const std::string& which) {
+    const auto& s = a.shape();
+    if (s[1] != std::size_t(S::channels) || s[2] != std::size_t(S::height) ||
+        s[3] != std::size_t(S::width))
+      throw ShapeError("PairBatches: " + which + " images are " + std::to_string(s[1]) + "x" +
+                       std::to_string(s[2]) + "x" + std::to_string(s[3]) + ", expected " +
+                       S::str());
+  }
+
+  images input_, target_;
+  std::vector<std::size_t> order_;
+};
+
+}  // namespace ctnn

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""Trains the same Noise2Noise models as ctnn's trainer, in PyTorch, on the same .npy files.
+
+It reproduces ctnn's recipe exactly: the same initial weights (ctnn's splitmix64 generator and
+PyTorch's default bounds, drawn in the same order), the same shuffled batch order, Adam or SGD
+with the same hyper-parameters, MSE loss, and the same two PSNRs on the validation pairs. With
+`--torch-init` it uses PyTorch's own initialisation and shuffling instead, for a comparison that
+shares nothing but the recipe.
+
+Usage: /usr/bin/python3 tools/train_reference.py --model initial --epochs 1 --fraction 0.1 \
+           --batch-size 50 --data data
+"""
+
+import argparse
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    """ctnn::Rng (include/ctnn/core/init.hpp), bit for bit."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next_u64(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def uniform(self, lo, hi, n):
+        # (next >> 11) * 2^-53, as ctnn; vectorised over n draws.
+        u = np.array([self.next_u64() >> 11 for _ in range(n)], dtype=np.float64) * 2.0**-53
+        return lo + (hi - lo) * u
+
+
+class SkipConcat(nn.Module):
+    """ctnn's SkipConcat: cat([body(x), x], dim=1)."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return torch.cat([self.body(x), x], dim=1)
+
+
+def make_model(name):
+    if name == "initial":
+        return nn.Sequential(nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),
+                             nn.ConvTranspose2d(32, 32, 3), nn.ReLU(),
+                             nn.ConvTranspose2d(32, 3, 3), nn.Sigmoid())
+    if name == "final":
+        return nn.Sequential(nn.Conv2d(3, 100, 3), nn.ReLU(),
+                             SkipConcat(nn.Conv2d(100, 100, 3), nn.ReLU(),
+                                        nn.ConvTranspose2d(100, 100, 3), nn.ReLU()),
+                             nn.ConvTranspose2d(200, 3, 3), nn.Sigmoid())
+    if name == "upsample":
+        return nn.Sequential(nn.Conv2d(3, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 3, 2, 1),
+                             nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"),
+                             nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(),
+                             nn.Upsample(scale_factor=2, mode="nearest"),
+                             nn.Conv2d(32, 3, 3, 1, 1), nn.Sigmoid())
+    raise SystemExit(f"unknown model {name}")
+
+
+def ctnn_init(model, seed):
+    """ctnn's initialisation: per conv layer in order, weight then bias, uniform +-1/sqrt(fan_in)
+    with fan_in = weight.size(1) * K * K."""
+    rng = SplitMix64(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                w = module.weight
+                bound = 1.0 / math.sqrt(w.shape[1] * w.shape[2] * w.shape[3])
+                w.copy_(torch.from_numpy(rng.uniform(-bound, bound, w.numel()).reshape(w.shape)))
+                b = module.bias
+                b.copy_(torch.from_numpy(rng.uniform(-bound, bound, b.numel())))
+
+
+def ctnn_shuffle(order, rng):
+    """Fisher-Yates as ctnn::PairBatches::shuffle."""
+    for i in range(len(order), 1, -1):
+        j = rng.next_u64() % i
+        order[i - 1], order[j] = order[j], order[i - 1]
+
+
+def load_images(path):
+    a = np.load(path, allow_pickle=False)
+    if a.dtype != np.uint8 or a.ndim != 4 or a.shape[1:] != (3, 32, 32):
+        raise SystemExit(f"{path}: expected uint8 N x 3 x 32 x 32, got {a.dtype} {a.shape}")
+    return torch.from_numpy(a)
+
+
+SCALE = torch.tensor(1.0 / 255.0, dtype=torch.float32)
+
+
+def to_unit(x):
+    return x.float() * SCALE
+
+
+def psnr(model, noisy, clean, batch):
+    """Pooled PSNR and mean per-image PSNR, both with the course's +1e-8."""
+    se_total, psnr_sum, values = 0.0, 0.0, 0
+    with torch.no_grad():
+        for i in range(0, noisy.shape[0], batch):
+            y = model(to_unit(noisy[i:i + batch])).double()
+            c = to_unit(clean[i:i + batch]).double()
+            se = ((y - c) ** 2).flatten(1).sum(1)
+            se_total += se.sum().item()
+            values += y.numel()
+            psnr_sum += (-10 * torch.log10(se / y[0].numel() + 1e-8)).sum().item()
+    return -10 * math.log10(se_total / values + 1e-8), psnr_sum / noisy.shape[0]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="initial", choices=["initial", "final", "upsample"])
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--fraction", type=float, default=1.0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default="data")
+    p.add_argument("--torch-init", action="store_true",
+                   help="PyTorch's own initialisation and shuffling instead of ctnn's")
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    train_in = load_images(f"{a.data}/train_input.npy")
+    train_tg = load_images(f"{a.data}/train_target.npy")
+    val_in = load_images(f"{a.data}/val_input.npy")
+    val_tg = load_images(f"{a.data}/val_target.npy")
+    used = max(1, int(train_in.shape[0] * a.fraction))
+
+    model = make_model(a.model)
+    if a.torch_init:
+        torch.manual_seed(a.seed)
+        model = make_model(a.model)
+    else:
+        ctnn_init(model, a.seed)
+    if a.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
+    loss_fn = nn.MSELoss()
+    shuffle_rng = SplitMix64(a.seed ^ 0x5EEDF00D)
+    order = list(range(used))
+    print(f"PyTorch {torch.__version__} reference: model {a.model}, {used} pairs, batch "
+          f"{a.batch_size}, {a.epochs} epoch(s), {a.optimizer} lr {a.lr}, "
+          f"{'torch' if a.torch_init else 'ctnn'} init, {a.threads} thread(s)")
+    for epoch in range(1, a.epochs + 1):
+        if a.torch_init:
+            order = torch.randperm(used).tolist()
+        else:
+            ctnn_shuffle(order, shuffle_rng)
+        t0, loss_sum, images = time.time(), 0.0, 0
+        for b in range(0, used, a.batch_size):
+            idx = torch.tensor(order[b:b + a.batch_size])
+            x, t = to_unit(train_in[idx]), to_unit(train_tg[idx])
+            opt.zero_grad()
+            loss = loss_fn(model(x), t)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * x.shape[0]
+            images += x.shape[0]
+        secs = time.time() - t0
+        pooled, mean = psnr(model, val_in, val_tg, a.batch_size)
+        print(f"epoch {epoch}/{a.epochs}  train loss {loss_sum / images:.6f}  val PSNR {pooled:.2f} dB "
+              f"(mean per image {mean:.2f} dB)  {images / secs:.0f} img/s  {secs:.1f} s", flush=True)
+    print(f"final: val PSNR pooled {pooled:.3f} dB, mean per image {mean:.3f} dB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
