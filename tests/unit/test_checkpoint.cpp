@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "ctnn/io/checkpoint.hpp"
+#include "ctnn/io/training_state.hpp"
 #include "ctnn/models/noise2noise.hpp"
 
 using namespace ctnn;
@@ -114,5 +115,64 @@ TEST_CASE("A failed save leaves the previous checkpoint intact", "[checkpoint][a
   CHECK(files == 1);  // no temporary left behind
   CHECK_THROWS_WITH(io::save_weights(a, dir / "no_such_dir" / "w.safetensors"),
                     Catch::Contains("does not exist"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("A training checkpoint restores weights and optimizer state exactly",
+          "[checkpoint][resume]") {
+  const auto dir = temp_dir();
+  using Net = models::InitialDenoiser<>;
+  Batch<Shape<3, 32, 32>> x(2), t(2);
+  Rng rng{3};
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x.data()[i] = float(rng.uniform01());
+    t.data()[i] = float(rng.uniform01());
+  }
+  auto step = [&](Net& net, auto& opt) {
+    MSELoss<Shape<3, 32, 32>> loss;
+    opt.zero_grad();
+    loss.forward(net.forward(x), t);
+    net.backward(loss.backward());
+    opt.step();
+  };
+  auto check_resume = [&](auto make_opt) {
+    Net straight{Seed{4}}, first{Seed{4}}, resumed{Seed{99}};
+    auto o1 = make_opt(straight), o2 = make_opt(first), o3 = make_opt(resumed);
+    for (int i = 0; i < 4; ++i)
+      step(straight, o1);
+    for (int i = 0; i < 2; ++i)
+      step(first, o2);
+    io::save_training_state(dir / "state.safetensors", first, o2,
+                            {.epoch = 3,
+                             .batches_done = 7,
+                             .rng_state = 12345,
+                             .values = {{"loss_sum", io::exact_double(0.1)}}});
+    const auto progress = io::load_training_state(dir / "state.safetensors", resumed, o3);
+    CHECK(progress.epoch == 3);
+    CHECK(progress.batches_done == 7);
+    CHECK(progress.rng_state == 12345);
+    CHECK(io::parse_exact_double(progress.values.at("loss_sum")) == 0.1);
+    CHECK(o3.step_count() == 2);
+    for (int i = 0; i < 2; ++i)
+      step(resumed, o3);
+    const auto pa = straight.parameters(), pb = resumed.parameters();
+    for (std::size_t k = 0; k < pa.size(); ++k)
+      CHECK(std::memcmp(pa[k].value, pb[k].value, pa[k].size * sizeof(float)) == 0);
+  };
+  check_resume([](Net& n) { return Adam<float>(n.parameters(), {.lr = 1e-3}); });
+  check_resume([](Net& n) { return SGD<float>(n.parameters(), {.lr = 0.05, .momentum = 0.9}); });
+
+  // A weights-only file or another optimizer's state is refused.
+  Net net{Seed{1}};
+  Adam<float> adam(net.parameters());
+  SGD<float> sgd(net.parameters(), {.lr = 0.1, .momentum = 0.9});
+  io::save_weights(net, dir / "weights.safetensors");
+  CHECK_THROWS_WITH(io::load_training_state(dir / "weights.safetensors", net, adam),
+                    Catch::Contains("not a training checkpoint"));
+  io::save_training_state(dir / "sgd.safetensors", net, sgd, {});
+  CHECK_THROWS_WITH(io::load_training_state(dir / "sgd.safetensors", net, adam),
+                    Catch::Contains("saved with optimizer sgd"));
+  // The training checkpoint also loads as plain weights (extra optimizer tensors are refused
+  // by the strict loader, so use the file's parameters only through load_training_state).
   fs::remove_all(dir);
 }

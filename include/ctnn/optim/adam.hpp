@@ -3,6 +3,7 @@
 /// `Adam` with torch.optim.Adam's update rule (PyTorch 1.13, amsgrad off, L2 weight decay added
 /// to the gradient).
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/optim/optimizer_buffer.hpp"
 
 namespace ctnn {
 
@@ -62,6 +64,17 @@ class Adam {
   std::vector<std::vector<T>>& exp_avg_sq() { return exp_avg_sq_; }
   std::size_t step_count() const { return steps_; }
   void set_step_count(std::size_t s) { steps_ = s; }
+
+  /// Every state buffer with a name ("exp_avg.<param>", "exp_avg_sq.<param>"), for checkpoints.
+  std::vector<OptimizerBuffer<T>> state_buffers() {
+    std::vector<OptimizerBuffer<T>> out;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      out.push_back({"exp_avg." + params_[i].name, &exp_avg_[i], params_[i].shape});
+      out.push_back({"exp_avg_sq." + params_[i].name, &exp_avg_sq_[i], params_[i].shape});
+    }
+    return out;
+  }
+  static constexpr const char* kind = "adam";
 
  private:
   ParameterList<T> params_;

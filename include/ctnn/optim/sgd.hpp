@@ -3,12 +3,14 @@
 /// `SGD`: stochastic gradient descent with momentum, dampening, Nesterov and weight decay,
 /// with torch.optim.SGD's update rule (PyTorch 1.13).
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
 
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/optim/optimizer_buffer.hpp"
 
 namespace ctnn {
 
@@ -58,6 +60,15 @@ class SGD {
   std::vector<std::vector<T>>& momentum_buffers() { return momentum_; }
   std::size_t step_count() const { return steps_; }
   void set_step_count(std::size_t s) { steps_ = s; }
+
+  /// Every state buffer with a name ("momentum_buffer.<param>"), for checkpoints.
+  std::vector<OptimizerBuffer<T>> state_buffers() {
+    std::vector<OptimizerBuffer<T>> out;
+    for (std::size_t i = 0; i < momentum_.size(); ++i)
+      out.push_back({"momentum_buffer." + params_[i].name, &momentum_[i], params_[i].shape});
+    return out;
+  }
+  static constexpr const char* kind = "sgd";
 
  private:
   ParameterList<T> params_;
