@@ -26,11 +26,11 @@ inline xt::xarray<float> load_fixture(const std::string& case_name, const std::s
 }
 
 /// A batch filled from a fixture; fails the test if the fixture's shape differs.
-template <class S>
-Batch<S, float> load_batch(const std::string& case_name, const std::string& file) {
+template <class S, class T = float>
+Batch<S, T> load_batch(const std::string& case_name, const std::string& file) {
   const auto a = load_fixture(case_name, file);
   REQUIRE(a.dimension() == 4);
-  Batch<S, float> b(a.shape()[0]);
+  Batch<S, T> b(a.shape()[0]);
   REQUIRE(a.size() == b.size());
   std::copy(a.begin(), a.end(), b.data());
   return b;
@@ -38,8 +38,9 @@ Batch<S, float> load_batch(const std::string& case_name, const std::string& file
 
 /// Compares within |got - want| <= atol + rtol |want| (numpy.allclose), reporting the worst
 /// element.
-inline void require_close(const float* got, const xt::xarray<float>& want, const std::string& what,
-                          double rtol = 1e-5, double atol = 1e-6) {
+template <class T>
+void require_close(const T* got, const xt::xarray<float>& want, const std::string& what,
+                   double rtol = 1e-5, double atol = 1e-6) {
   std::size_t worst = 0, bad = 0;
   double worst_excess = -1;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -57,8 +58,9 @@ inline void require_close(const float* got, const xt::xarray<float>& want, const
 }
 
 /// Loads `<prefix>.<name>.npy` into every parameter, checking shapes.
-inline void load_parameters(const std::string& case_name, const std::string& prefix,
-                            ParameterList<float>& params) {
+template <class T>
+void load_parameters(const std::string& case_name, const std::string& prefix,
+                     ParameterList<T>& params) {
   for (auto& p : params) {
     const auto a = load_fixture(case_name, prefix + "." + p.name);
     INFO("parameter " << p.name);
@@ -69,14 +71,15 @@ inline void load_parameters(const std::string& case_name, const std::string& pre
 
 /// Compares every parameter's values (field = value) or gradients (field = grad) with
 /// `<prefix>.<name>.npy`.
-inline void compare_parameters(const std::string& case_name, const std::string& prefix,
-                               const ParameterList<float>& params, bool gradients,
-                               double rtol = 1e-5, double atol = 1e-6) {
+template <class T>
+void compare_parameters(const std::string& case_name, const std::string& prefix,
+                        const ParameterList<T>& params, bool gradients, double rtol = 1e-5,
+                        double atol = 1e-6) {
   for (const auto& p : params) {
     const auto want = load_fixture(case_name, prefix + "." + p.name);
     REQUIRE(want.size() == p.size);
-    require_close(gradients ? p.grad : p.value, want, case_name + " " + prefix + "." + p.name,
-                  rtol, atol);
+    require_close(gradients ? p.grad : p.value, want, case_name + " " + prefix + "." + p.name, rtol,
+                  atol);
   }
 }
 

@@ -19,9 +19,9 @@ namespace ctnn::test {
 struct GradientCheckOptions {
   std::size_t batch = 2;
   double step = 1e-6;
-  double tolerance = 1e-6;        ///< absolute, plus the same relative
-  std::size_t max_points = 300;   ///< checked elements per tensor (evenly spread)
-  double min_abs_input = 0.0;     ///< push inputs away from kinks (ReLU at 0)
+  double tolerance = 1e-6;       ///< absolute, plus the same relative
+  std::size_t max_points = 300;  ///< checked elements per tensor (evenly spread)
+  double min_abs_input = 0.0;    ///< push inputs away from kinks (ReLU at 0)
 };
 
 template <class L>
@@ -29,7 +29,8 @@ double objective(L& layer, const Batch<typename L::input_shape, double>& x,
                  const Batch<typename L::output_shape, double>& g) {
   const auto& y = layer.forward(x);
   double s = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) s += y.data()[i] * g.data()[i];
+  for (std::size_t i = 0; i < y.size(); ++i)
+    s += y.data()[i] * g.data()[i];
   return s;
 }
 
@@ -47,7 +48,8 @@ void check_gradients(std::uint64_t seed, GradientCheckOptions opt = {}) {
     if (std::abs(v) < opt.min_abs_input) v = v < 0 ? v - opt.min_abs_input : v + opt.min_abs_input;
     x.data()[i] = v;
   }
-  for (std::size_t i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+  for (std::size_t i = 0; i < g.size(); ++i)
+    g.data()[i] = rng.normal();
 
   layer.zero_grad();
   layer.forward(x);
@@ -57,7 +59,8 @@ void check_gradients(std::uint64_t seed, GradientCheckOptions opt = {}) {
   ParameterList<double> params;
   layer.collect_parameters(params, "");
   std::vector<std::vector<double>> gp;
-  for (const auto& p : params) gp.emplace_back(p.grad, p.grad + p.size);
+  for (const auto& p : params)
+    gp.emplace_back(p.grad, p.grad + p.size);
 
   auto check_tensor = [&](double* values, std::size_t n, const std::vector<double>& analytic,
                           const std::string& what) {

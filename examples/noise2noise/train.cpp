@@ -1,0 +1,304 @@
+// ctnn_noise2noise: trains the EE-559 course's Noise2Noise denoisers with ctnn.
+//
+// The network learns to denoise from pairs of independently noisy copies of the same image
+// only (Lehtinen et al., Noise2Noise, 2018): with an MSE loss, the best prediction of a noisy
+// target is its mean, the clean image. Validation uses (noisy, clean) pairs.
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ctnn/ctnn.hpp"
+#include "ctnn/data/pair_batches.hpp"
+#include "ctnn/io/checkpoint.hpp"
+#include "ctnn/io/npy.hpp"
+#include "ctnn/io/png.hpp"
+#include "ctnn/kernels/parallel.hpp"
+#include "ctnn/models/noise2noise.hpp"
+#include "ctnn/train/progress.hpp"
+#include "ctnn/train/psnr.hpp"
+#include "filters.hpp"
+#include "options.hpp"
+#include "plot.hpp"
+
+namespace fs = std::filesystem;
+using namespace ctnn;
+using Image = Shape<3, 32, 32>;
+using Images = xt::xtensor<std::uint8_t, 4>;
+
+namespace n2n {
+
+/// The course's reference lines, quoted from the course (measured on the course's data).
+struct QuotedReference {
+  const char* label;
+  double psnr;
+};
+constexpr QuotedReference course_references[] = {
+    {"course: very simple baseline", 23.0},
+    {"course: 8-conv-layer net", 24.0},
+    {"course: final model", 25.3},
+};
+
+struct Data {
+  Images train_input, train_target, val_input, val_target;
+};
+
+Data load_data(const fs::path& dir) {
+  if (!fs::is_directory(dir))
+    throw io::FileError(dir,
+                        "data directory does not exist (build it with ctnn_build_dataset, "
+                        "or convert the course's data with tools/ee559_to_npy.py)");
+  Data d{io::load_image_batch(dir / "train_input.npy"),
+         io::load_image_batch(dir / "train_target.npy"),
+         io::load_image_batch(dir / "val_input.npy"), io::load_image_batch(dir / "val_target.npy")};
+  auto same_count = [&](const Images& a, const Images& b, const char* fa, const char* fb) {
+    if (a.shape()[0] != b.shape()[0])
+      throw io::FileError(dir / fb, std::to_string(b.shape()[0]) + " images, but " + fa + " has " +
+                                        std::to_string(a.shape()[0]));
+  };
+  same_count(d.train_input, d.train_target, "train_input.npy", "train_target.npy");
+  same_count(d.val_input, d.val_target, "val_input.npy", "val_target.npy");
+  if (d.train_input.shape()[0] == 0) throw io::FileError(dir / "train_input.npy", "no images");
+  if (d.val_input.shape()[0] == 0) throw io::FileError(dir / "val_input.npy", "no images");
+  return d;
+}
+
+/// PSNR of the noisy validation inputs themselves against the clean images.
+Psnr psnr_of_noisy(const Data& d) {
+  PsnrAccumulator acc;
+  const std::size_t n = d.val_input.shape()[0];
+  std::vector<float> a(Image::size), b(Image::size);
+  for (std::size_t i = 0; i < n; ++i) {
+    bytes_to_unit(d.val_input.data() + i * Image::size, a.data(), Image::size);
+    bytes_to_unit(d.val_target.data() + i * Image::size, b.data(), Image::size);
+    acc.add(a.data(), b.data(), 1, Image::size);
+  }
+  return acc.result();
+}
+
+struct FilterResult {
+  std::string name;
+  Psnr psnr;
+};
+
+/// Every classical filter on the validation set; the best (pooled PSNR) first.
+std::vector<FilterResult> measure_filters(const Data& d) {
+  std::vector<FilterResult> out;
+  const std::size_t n = d.val_input.shape()[0];
+  std::vector<float> in(Image::size), filtered(Image::size), clean(Image::size);
+  for (const auto& f : classical_filters()) {
+    PsnrAccumulator acc;
+    for (std::size_t i = 0; i < n; ++i) {
+      bytes_to_unit(d.val_input.data() + i * Image::size, in.data(), Image::size);
+      bytes_to_unit(d.val_target.data() + i * Image::size, clean.data(), Image::size);
+      for (int c = 0; c < 3; ++c)
+        f.apply(in.data() + c * 1024, filtered.data() + c * 1024, 32, 32);
+      acc.add(filtered.data(), clean.data(), 1, Image::size);
+    }
+    out.push_back({f.name, acc.result()});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.psnr.pooled > b.psnr.pooled; });
+  return out;
+}
+
+/// The network's PSNR on the validation set; optionally keeps the first `keep` outputs.
+template <class Net>
+Psnr validate(Net& net, const Data& d, std::size_t batch, std::vector<float>* keep = nullptr,
+              std::size_t keep_count = 0) {
+  PsnrAccumulator acc;
+  const std::size_t n = d.val_input.shape()[0];
+  Batch<Image> x, clean;
+  for (std::size_t first = 0; first < n; first += batch) {
+    const std::size_t m = std::min(batch, n - first);
+    x.resize(m);
+    clean.resize(m);
+    bytes_to_unit(d.val_input.data() + first * Image::size, x.data(), m * Image::size);
+    bytes_to_unit(d.val_target.data() + first * Image::size, clean.data(), m * Image::size);
+    const auto& y = net.forward(x);
+    acc.add(y.data(), clean.data(), m, Image::size);
+    if (keep && first < keep_count) {
+      const std::size_t k = std::min(m, keep_count - first);
+      keep->insert(keep->end(), y.data(), y.data() + k * Image::size);
+    }
+  }
+  return acc.result();
+}
+
+/// A PNG grid, one row per sample: noisy | denoised | clean, each 32x32 image scaled 4x.
+void write_sample_grid(const fs::path& path, const Data& d, const std::vector<float>& denoised,
+                       std::size_t rows) {
+  constexpr int scale = 4, tile = 32 * scale, gap = 4;
+  const int width = 3 * tile + 4 * gap, height = int(rows) * (tile + gap) + gap;
+  std::vector<std::uint8_t> rgb(std::size_t(width) * std::size_t(height) * 3, 255);
+  auto put = [&](int r, int col, auto value_at) {
+    const int x0 = gap + col * (tile + gap), y0 = gap + r * (tile + gap);
+    for (int y = 0; y < tile; ++y)
+      for (int x = 0; x < tile; ++x)
+        for (int c = 0; c < 3; ++c)
+          rgb[(std::size_t(y0 + y) * std::size_t(width) + std::size_t(x0 + x)) * 3 +
+              std::size_t(c)] = value_at(c, y / scale, x / scale);
+  };
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto* noisy = d.val_input.data() + r * Image::size;
+    const auto* clean = d.val_target.data() + r * Image::size;
+    const float* den = denoised.data() + r * Image::size;
+    put(int(r), 0, [&](int c, int y, int x) { return noisy[c * 1024 + y * 32 + x]; });
+    put(int(r), 1, [&](int c, int y, int x) {
+      return std::uint8_t(std::lround(std::clamp(den[c * 1024 + y * 32 + x], 0.0f, 1.0f) * 255.0f));
+    });
+    put(int(r), 2, [&](int c, int y, int x) { return clean[c * 1024 + y * 32 + x]; });
+  }
+  io::write_png(path, width, height, 3, rgb.data());
+}
+
+template <class Net>
+int train(const TrainOptions& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  Data data = load_data(o.data_dir);
+  fs::create_directories(o.out_dir);
+
+  const std::size_t total_pairs = data.train_input.shape()[0];
+  const std::size_t used = std::max<std::size_t>(1, std::size_t(double(total_pairs) * o.fraction));
+  PairBatches<Image> pairs(std::move(data.train_input), std::move(data.train_target), used);
+  std::printf("ctnn %s Noise2Noise trainer\n", ctnn::version_string);
+  std::printf("model      %s: %s\n", o.model.c_str(), Net::name().c_str());
+  std::printf("data       %s: %zu training pairs (using %zu), %zu validation pairs\n",
+              o.data_dir.c_str(), total_pairs, pairs.size(),
+              std::size_t(data.val_input.shape()[0]));
+  std::printf("recipe     %s lr %g, batch %zu, %d epoch(s), MSE loss, seed %llu, %d thread(s)\n",
+              o.optimizer.c_str(), o.lr, o.batch_size, o.epochs, (unsigned long long)o.seed,
+              num_threads());
+
+  Net net{Seed{o.seed}};
+  // One Rng stream for initialisation (inside Net), another for shuffling.
+  Rng shuffle_rng{o.seed ^ 0x5eedf00dULL};
+  auto run = [&](auto& opt) {
+    MSELoss<Image> loss;
+    Batch<Image> x, t;
+    std::ofstream csv;
+    const fs::path csv_path = o.out_dir / "log.csv";
+    csv.open(csv_path);
+    if (!csv) throw io::FileError(csv_path, "cannot write");
+    csv << "epoch,train_loss,val_psnr_pooled_db,val_psnr_mean_db,images_per_second,seconds\n";
+    std::vector<double> losses, psnrs;
+    const std::size_t nb = pairs.batches(o.batch_size);
+    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+      pairs.shuffle(shuffle_rng);
+      ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ");
+      const auto t0 = std::chrono::steady_clock::now();
+      double loss_sum = 0;
+      std::size_t images = 0;
+      for (std::size_t b = 0; b < nb; ++b) {
+        pairs.fill(b, o.batch_size, x, t);
+        opt.zero_grad();
+        const float l = loss.forward(net.forward(x), t);
+        if (!std::isfinite(l)) {
+          bar.finish();
+          throw std::runtime_error("training diverged: loss is " + std::to_string(l) +
+                                   " at epoch " + std::to_string(epoch) + ", batch " +
+                                   std::to_string(b + 1) +
+                                   " (try a lower --lr); the last "
+                                   "checkpoint in " +
+                                   o.out_dir.string() + " is kept");
+        }
+        net.backward(loss.backward());
+        opt.step();
+        loss_sum += double(l) * double(x.batch_size());
+        images += x.batch_size();
+        bar.update(b + 1, images, loss_sum / double(images));
+      }
+      bar.finish();
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const Psnr p = validate(net, data, o.batch_size);
+      losses.push_back(loss_sum / double(images));
+      psnrs.push_back(p.pooled);
+      std::printf(
+          "epoch %d/%d  train loss %.6f  val PSNR %.2f dB (mean per image %.2f dB)  %.0f img/s  "
+          "%.1f s\n",
+          epoch, o.epochs, losses.back(), p.pooled, p.mean_per_image, double(images) / secs, secs);
+      std::fflush(stdout);
+      csv << epoch << ',' << losses.back() << ',' << p.pooled << ',' << p.mean_per_image << ','
+          << double(images) / secs << ',' << secs << std::endl;
+      io::save_weights(net, o.out_dir / "model.safetensors", {{"epoch", std::to_string(epoch)}});
+    }
+    return std::pair{losses, psnrs};
+  };
+
+  std::vector<double> losses, psnrs;
+  if (o.optimizer == "adam") {
+    Adam<float> opt(net.parameters(), {.lr = o.lr});
+    std::tie(losses, psnrs) = run(opt);
+  } else {
+    SGD<float> opt(net.parameters(), {.lr = o.lr, .momentum = o.momentum});
+    std::tie(losses, psnrs) = run(opt);
+  }
+
+  // The report.
+  constexpr std::size_t grid_rows = 8;
+  std::vector<float> samples;
+  const Psnr model = validate(net, data, o.batch_size, &samples, grid_rows);
+  const Psnr noisy = psnr_of_noisy(data);
+  const auto filters = measure_filters(data);
+  std::printf("\nValidation PSNR on %zu (noisy, clean) pairs                pooled   mean/image\n",
+              std::size_t(data.val_input.shape()[0]));
+  std::printf("  noisy input                                  measured  %6.2f dB  %6.2f dB\n",
+              noisy.pooled, noisy.mean_per_image);
+  std::printf("  best classical filter (%-18s)   measured  %6.2f dB  %6.2f dB\n",
+              filters.front().name.c_str(), filters.front().psnr.pooled,
+              filters.front().psnr.mean_per_image);
+  std::printf("  ctnn %-8s model, %2d epoch(s)             measured  %6.2f dB  %6.2f dB\n",
+              o.model.c_str(), o.epochs, model.pooled, model.mean_per_image);
+  for (const auto& r : course_references)
+    std::printf("  %-38s   quoted    %6.2f dB   (course data)\n", r.label, r.psnr);
+  std::printf(
+      "Measured lines are on this data; quoted lines are the course's, on the course's "
+      "data.\nOther filters:");
+  for (std::size_t i = 1; i < filters.size(); ++i)
+    std::printf(" %s %.2f dB%s", filters[i].name.c_str(), filters[i].psnr.pooled,
+                i + 1 < filters.size() ? "," : "\n");
+
+  const std::size_t rows = std::min<std::size_t>(grid_rows, data.val_input.shape()[0]);
+  write_sample_grid(o.out_dir / "samples.png", data, samples, rows);
+  Panel loss_panel{"Training loss (MSE vs noisy targets)", "loss", losses, {}};
+  Panel psnr_panel{"Validation PSNR (pooled)",
+                   "dB",
+                   psnrs,
+                   {{"noisy input", noisy.pooled, "#d62728"},
+                    {filters.front().name, filters.front().psnr.pooled, "#ff7f0e"},
+                    {"course: simple baseline", 23.0, "#2ca02c"},
+                    {"course: 8-conv net", 24.0, "#9467bd"}}};
+  write_curves_svg(o.out_dir / "curves.svg", loss_panel, psnr_panel);
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  std::printf("wrote %s/{model.safetensors, log.csv, samples.png, curves.svg} in %.1f s total\n",
+              o.out_dir.c_str(), total);
+  return 0;
+}
+
+}  // namespace n2n
+
+int main(int argc, char** argv) {
+  try {
+    const auto o = n2n::parse_train_options(std::vector<std::string>(argv + 1, argv + argc));
+    if (o.help) {
+      std::fputs(n2n::train_usage(), stdout);
+      return 0;
+    }
+    if (o.threads > 0) ctnn::set_num_threads(o.threads);
+    if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o);
+    if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o);
+    return n2n::train<models::UpsampleDenoiser<>>(o);
+  } catch (const n2n::UsageError& e) {
+    std::fprintf(stderr, "ctnn_noise2noise: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctnn_noise2noise: error: %s\n", e.what());
+    return 1;
+  }
+}
