@@ -7,7 +7,7 @@
 // depends on the ratio of two gradients. For the few weights whose gradient is tiny (3e-7 where
 // the median is 2e-5), float32 rounding of the gradient changes that ratio visibly, so 16 of the
 // 185k weights cannot match PyTorch's float64 result within 1e-5 in float, whatever the
-// implementation. In double they must, and do. In double they must, and do.
+// implementation. In double they must, and do.
 
 #include <catch2/catch.hpp>
 
