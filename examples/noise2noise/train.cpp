@@ -245,17 +245,22 @@ int train(const TrainOptions& o) {
   const Psnr model = validate(net, data, o.batch_size, &samples, grid_rows);
   const Psnr noisy = psnr_of_noisy(data);
   const auto filters = measure_filters(data);
-  std::printf("\nValidation PSNR on %zu (noisy, clean) pairs                pooled   mean/image\n",
-              std::size_t(data.val_input.shape()[0]));
-  std::printf("  noisy input                                  measured  %6.2f dB  %6.2f dB\n",
-              noisy.pooled, noisy.mean_per_image);
-  std::printf("  best classical filter (%-18s)   measured  %6.2f dB  %6.2f dB\n",
-              filters.front().name.c_str(), filters.front().psnr.pooled,
-              filters.front().psnr.mean_per_image);
-  std::printf("  ctnn %-8s model, %2d epoch(s)             measured  %6.2f dB  %6.2f dB\n",
-              o.model.c_str(), o.epochs, model.pooled, model.mean_per_image);
+  std::printf(
+      "\nValidation PSNR on %zu (noisy, clean) pairs        source      pooled  mean/image\n",
+      std::size_t(data.val_input.shape()[0]));
+  auto line = [](const std::string& label, const char* source, double pooled, double mean) {
+    if (mean > 0)
+      std::printf("  %-48s %-9s %6.2f dB  %6.2f dB\n", label.c_str(), source, pooled, mean);
+    else
+      std::printf("  %-48s %-9s %6.2f dB\n", label.c_str(), source, pooled);
+  };
+  line("noisy input", "measured", noisy.pooled, noisy.mean_per_image);
+  line("best classical filter: " + filters.front().name, "measured", filters.front().psnr.pooled,
+       filters.front().psnr.mean_per_image);
+  line("ctnn " + o.model + " model, " + std::to_string(o.epochs) + " epoch(s)", "measured",
+       model.pooled, model.mean_per_image);
   for (const auto& r : course_references)
-    std::printf("  %-38s   quoted    %6.2f dB   (course data)\n", r.label, r.psnr);
+    line(std::string(r.label) + " (course data)", "quoted", r.psnr, 0);
   std::printf(
       "Measured lines are on this data; quoted lines are the course's, on the course's "
       "data.\nOther filters:");

@@ -132,8 +132,8 @@ class SafetensorsFile {
     std::uint64_t n;
     std::memcpy(&n, bytes_.data(), 8);
     if (n > max_header_size || n > bytes_.size() - 8)
-      fail("header length " + std::to_string(n) + " runs past the end of the file (" +
-           std::to_string(bytes_.size()) + " bytes)");
+      fail("not a safetensors file? header length " + std::to_string(n) +
+           " runs past the end of the file (" + std::to_string(bytes_.size()) + " bytes)");
     header_size_ = std::size_t(n);
     nlohmann::json header;
     try {
