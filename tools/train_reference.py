@@ -87,7 +87,8 @@ def ctnn_init(model, seed):
 
 
 def ctnn_shuffle(order, rng):
-    """Fisher-Yates as ctnn::PairBatches::shuffle."""
+    """Fisher-Yates from the identity, as ctnn::PairBatches::shuffle."""
+    order[:] = range(len(order))
     for i in range(len(order), 1, -1):
         j = rng.next_u64() % i
         order[i - 1], order[j] = order[j], order[i - 1]

@@ -26,6 +26,8 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   std::filesystem::path data_dir = "data";
   std::filesystem::path out_dir = "out";
+  std::size_t checkpoint_every = 0;  // batches; 0: only at the end of each epoch
+  bool resume = false;
   bool help = false;
 };
 
@@ -54,10 +56,16 @@ Options:
   --seed N            seed for initialisation and shuffling (default 0)
   --data DIR          data directory (default: data)
   --out DIR           output directory, created if needed (default: out)
+  --checkpoint-every N
+                      also save the resumable state every N batches (default: only at the
+                      end of each epoch)
+  --resume            continue from DIR/train_state.safetensors if it exists (same options
+                      needed); the result is bit for bit that of an uninterrupted run
   --help              this text
 
-Outputs in --out: model.safetensors (weights, PyTorch state_dict names), log.csv (loss and
-PSNR per epoch), samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).
+Outputs in --out: model.safetensors (weights, PyTorch state_dict names), train_state.safetensors
+(weights + optimizer state + position, for --resume), log.csv (loss and PSNR per epoch),
+samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).
 )";
 }
 
@@ -84,6 +92,10 @@ inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
       o.help = true;
+      continue;
+    }
+    if (a == "--resume") {
+      o.resume = true;
       continue;
     }
     if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "' (see --help)");
@@ -121,6 +133,8 @@ inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
       o.data_dir = v;
     } else if (a == "--out") {
       o.out_dir = v;
+    } else if (a == "--checkpoint-every") {
+      o.checkpoint_every = std::size_t(parse_integer(a, v, 0));
     } else {
       throw UsageError("unknown option '" + a + "' (see --help)");
     }

@@ -17,6 +17,7 @@
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/io/png.hpp"
+#include "ctnn/io/training_state.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/models/noise2noise.hpp"
 #include "ctnn/train/progress.hpp"
@@ -177,33 +178,80 @@ int train(const TrainOptions& o) {
   Net net{Seed{o.seed}};
   // One Rng stream for initialisation (inside Net), another for shuffling.
   Rng shuffle_rng{o.seed ^ 0x5eedf00dULL};
+  const fs::path state_path = o.out_dir / "train_state.safetensors";
+  // Resuming must continue the same run: everything that shapes it is recorded and compared.
+  const std::string recipe =
+      o.model + " " + o.optimizer + " lr=" + io::exact_double(o.lr) +
+      " momentum=" + io::exact_double(o.momentum) + " batch=" + std::to_string(o.batch_size) +
+      " pairs=" + std::to_string(pairs.size()) + " seed=" + std::to_string(o.seed);
+  std::vector<double> losses, psnrs;
+
   auto run = [&](auto& opt) {
     MSELoss<Image> loss;
     Batch<Image> x, t;
-    std::ofstream csv;
-    const fs::path csv_path = o.out_dir / "log.csv";
-    csv.open(csv_path);
-    if (!csv) throw io::FileError(csv_path, "cannot write");
-    csv << "epoch,train_loss,val_psnr_pooled_db,val_psnr_mean_db,images_per_second,seconds\n";
-    std::vector<double> losses, psnrs;
+    std::string history;  // the CSV rows so far, rewritten whole (atomically) every epoch
+    int first_epoch = 1;
+    std::size_t skip_batches = 0;
+    double loss_sum = 0;
+    std::size_t images = 0;
+    if (o.resume && fs::exists(state_path)) {
+      const auto progress = io::load_training_state(state_path, net, opt);
+      auto value = [&](const std::string& key) {
+        const auto it = progress.values.find(key);
+        if (it == progress.values.end())
+          throw io::FileError(state_path, "not written by this trainer: no '" + key + "'");
+        return it->second;
+      };
+      if (value("recipe") != recipe)
+        throw io::FileError(state_path, "was written by another run (" + value("recipe") +
+                                            "); this run is " + recipe);
+      shuffle_rng.set_state(progress.rng_state);
+      first_epoch = progress.epoch;
+      skip_batches = progress.batches_done;
+      loss_sum = io::parse_exact_double(value("loss_sum"));
+      images = std::size_t(std::stoull(value("images")));
+      history = value("history");
+      for (std::size_t pos = 0; pos < history.size();) {
+        const std::size_t eol = history.find('\n', pos);
+        double e, l, pp;
+        if (std::sscanf(history.c_str() + pos, "%lf,%lf,%lf", &e, &l, &pp) == 3) {
+          losses.push_back(l);
+          psnrs.push_back(pp);
+        }
+        pos = eol == std::string::npos ? history.size() : eol + 1;
+      }
+      std::printf("resumed    from %s: epoch %d, %zu batches done\n", state_path.c_str(),
+                  first_epoch, skip_batches);
+    } else if (o.resume) {
+      std::printf("resume     no %s yet: starting from scratch\n", state_path.c_str());
+    }
+    auto save_state = [&](int epoch, std::size_t batches_done, std::uint64_t rng_state) {
+      io::save_training_state(state_path, net, opt,
+                              {.epoch = epoch,
+                               .batches_done = batches_done,
+                               .rng_state = rng_state,
+                               .values = {{"recipe", recipe},
+                                          {"loss_sum", io::exact_double(loss_sum)},
+                                          {"images", std::to_string(images)},
+                                          {"history", history}}});
+    };
     const std::size_t nb = pairs.batches(o.batch_size);
-    for (int epoch = 1; epoch <= o.epochs; ++epoch) {
+    for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
+      const std::uint64_t epoch_rng_state = shuffle_rng.state();
       pairs.shuffle(shuffle_rng);
       ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ");
       const auto t0 = std::chrono::steady_clock::now();
-      double loss_sum = 0;
-      std::size_t images = 0;
-      for (std::size_t b = 0; b < nb; ++b) {
+      const std::size_t images_before = images;
+      for (std::size_t b = skip_batches; b < nb; ++b) {
         pairs.fill(b, o.batch_size, x, t);
         opt.zero_grad();
         const float l = loss.forward(net.forward(x), t);
         if (!std::isfinite(l)) {
           bar.finish();
-          throw std::runtime_error("training diverged: loss is " + std::to_string(l) +
+          throw std::runtime_error("training diverged: the loss is " + std::to_string(l) +
                                    " at epoch " + std::to_string(epoch) + ", batch " +
                                    std::to_string(b + 1) +
-                                   " (try a lower --lr); the last "
-                                   "checkpoint in " +
+                                   " (try a lower --lr); the last good checkpoint in " +
                                    o.out_dir.string() + " is kept");
         }
         net.backward(loss.backward());
@@ -211,32 +259,46 @@ int train(const TrainOptions& o) {
         loss_sum += double(l) * double(x.batch_size());
         images += x.batch_size();
         bar.update(b + 1, images, loss_sum / double(images));
+        if (o.checkpoint_every > 0 && (b + 1) % o.checkpoint_every == 0 && b + 1 < nb)
+          save_state(epoch, b + 1, epoch_rng_state);
       }
       bar.finish();
+      skip_batches = 0;
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double rate = double(images - images_before) / secs;
       const Psnr p = validate(net, data, o.batch_size);
       losses.push_back(loss_sum / double(images));
       psnrs.push_back(p.pooled);
       std::printf(
           "epoch %d/%d  train loss %.6f  val PSNR %.2f dB (mean per image %.2f dB)  %.0f img/s  "
           "%.1f s\n",
-          epoch, o.epochs, losses.back(), p.pooled, p.mean_per_image, double(images) / secs, secs);
+          epoch, o.epochs, losses.back(), p.pooled, p.mean_per_image, rate, secs);
       std::fflush(stdout);
-      csv << epoch << ',' << losses.back() << ',' << p.pooled << ',' << p.mean_per_image << ','
-          << double(images) / secs << ',' << secs << std::endl;
+      char row[256];
+      std::snprintf(row, sizeof row, "%d,%.8g,%.4f,%.4f,%.1f,%.2f\n", epoch, losses.back(),
+                    p.pooled, p.mean_per_image, rate, secs);
+      history += row;
+      loss_sum = 0;
+      images = 0;
+      // Weights first, then the resumable state, then the log: a kill between any two leaves
+      // files that agree with a state the run can continue from.
       io::save_weights(net, o.out_dir / "model.safetensors", {{"epoch", std::to_string(epoch)}});
+      save_state(epoch + 1, 0, shuffle_rng.state());
+      io::write_atomically(o.out_dir / "log.csv", [&](io::ByteSink& out) {
+        out.write(
+            "epoch,train_loss,val_psnr_pooled_db,val_psnr_mean_db,images_per_second,seconds\n");
+        out.write(history);
+      });
     }
-    return std::pair{losses, psnrs};
   };
 
-  std::vector<double> losses, psnrs;
   if (o.optimizer == "adam") {
     Adam<float> opt(net.parameters(), {.lr = o.lr});
-    std::tie(losses, psnrs) = run(opt);
+    run(opt);
   } else {
     SGD<float> opt(net.parameters(), {.lr = o.lr, .momentum = o.momentum});
-    std::tie(losses, psnrs) = run(opt);
+    run(opt);
   }
 
   // The report.

@@ -52,8 +52,10 @@ class PairBatches {
     return (size() + batch_size - 1) / batch_size;
   }
 
-  /// A new random order (Fisher-Yates with ctnn's portable Rng: the same on every platform).
+  /// A new random order: Fisher-Yates from the identity with ctnn's portable Rng, so the order
+  /// depends only on the Rng's state (a resumed run recreates it) and is the same everywhere.
   void shuffle(Rng& rng) {
+    std::iota(order_.begin(), order_.end(), std::size_t(0));
     for (std::size_t i = order_.size(); i > 1; --i) {
       const std::size_t j = std::size_t(rng.next_u64() % i);
       std::swap(order_[i - 1], order_[j]);
