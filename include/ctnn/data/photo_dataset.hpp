@@ -1,0 +1,356 @@
+#pragma once
+/// \file
+/// Building a Noise2Noise data set from a directory of photos, in the course's layout:
+/// train_input.npy and train_target.npy (two independent noisy draws of the same clean tile),
+/// val_input.npy (noisy) and val_target.npy (clean), all uint8 N x 3 x 32 x 32, and
+/// manifest.json (the parameters and the photos of each split).
+///
+/// Each photo is box-downsampled by every integer factor that brings its short side into
+/// [min_short_side, max_short_side], each scale is cut into non-overlapping 32x32 tiles, and
+/// near-flat tiles are dropped. Photos, not tiles, are split between training and validation,
+/// so no photo contributes to both and the validation PSNR measures generalisation to unseen
+/// pictures. Everything random derives from the seed: same photos + same seed = same bytes.
+/// Needs Debian's libstb-dev (link its `stb` library).
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <xtensor/xtensor.hpp>
+
+#include "ctnn/core/init.hpp"
+#include "ctnn/data/noise.hpp"
+#include "ctnn/data/noise_stats.hpp"
+#include "ctnn/data/tiles.hpp"
+#include "ctnn/io/npy.hpp"
+#include "ctnn/io/photo.hpp"
+
+namespace ctnn::data {
+
+struct PhotoDatasetOptions {
+  std::filesystem::path photos;  ///< searched recursively for .jpg, .jpeg, .png
+  std::size_t train_count = 50000;
+  std::size_t val_count = 1000;
+  NoiseModel noise = CourseNoise{};
+  std::uint64_t seed = 0;
+  /// Scales: every integer downsampling factor that puts the short side in this range.
+  std::size_t min_short_side = 96;
+  std::size_t max_short_side = 1024;
+  /// Tiles whose luma std is below this are dropped as near-flat.
+  double min_tile_std = 3.0;
+  /// At least this share of the photos goes to validation (more if their tiles do not reach
+  /// val_count), so validation spans several pictures.
+  double val_photo_share = 0.15;
+};
+
+/// One source photo and what it gave.
+struct PhotoSource {
+  std::string name;  ///< path relative to the photo directory
+  std::size_t width = 0, height = 0;
+  std::vector<std::size_t> factors;  ///< downsampling factors used
+  std::size_t tiles_cut = 0;         ///< tiles at all scales
+  std::size_t tiles_kept = 0;        ///< after dropping near-flat ones
+  std::size_t tiles_used = 0;        ///< in the written data set
+  bool validation = false;
+};
+
+using ImageBatch = xt::xtensor<std::uint8_t, 4>;
+
+struct PhotoDataset {
+  std::vector<PhotoSource> photos;  ///< sorted by name
+  ImageBatch train_input, train_target, val_input, val_target;
+  ImageBatch train_clean;  ///< the clean tiles behind the training pairs (not written)
+  std::vector<std::uint32_t> train_photo, val_photo;  ///< source photo index of each tile
+  std::size_t train_available = 0, val_available = 0;
+  NoiseStats train_noise, val_noise;  ///< train_input vs train_clean, val_input vs val_target
+};
+
+/// The photos under `dir` (recursively, .jpg/.jpeg/.png in any case), as paths relative to
+/// `dir`, sorted so the order does not depend on the file system.
+inline std::vector<std::filesystem::path> find_photos(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw io::FileError(dir, fs::exists(dir, ec) ? "is not a directory" : "no such directory");
+  std::vector<fs::path> found;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (!it->is_regular_file()) continue;
+    std::string ext = it->path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png")
+      found.push_back(fs::relative(it->path(), dir));
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+namespace detail {
+
+// Random streams of the builder, kept apart so changing one use does not shift another.
+enum Stream : std::uint64_t {
+  split_stream = 1,
+  pick_stream,
+  train_noise_a,
+  train_noise_b,
+  val_noise
+};
+
+inline void shuffle(std::vector<std::size_t>& v, NoiseRng& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) {
+    const std::size_t j = std::size_t(rng.next_u64() % i);
+    std::swap(v[i - 1], v[j]);
+  }
+}
+
+// The tiles of one split: for each chosen tile, its photo and its bytes.
+struct SplitTiles {
+  std::vector<std::uint32_t> photo;
+  ImageBatch clean;
+};
+
+inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
+                             const std::vector<std::size_t>& photos, std::size_t count,
+                             NoiseRng& rng) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> all;  // (photo, tile in photo)
+  for (std::size_t p : photos)
+    for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t)
+      all.emplace_back(std::uint32_t(p), std::uint32_t(t));
+  std::vector<std::size_t> order(all.size());
+  std::iota(order.begin(), order.end(), 0);
+  shuffle(order, rng);
+  SplitTiles out;
+  out.clean = ImageBatch::from_shape({count, tile_channels, tile_side, tile_side});
+  out.photo.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto [p, t] = all[order[i]];
+    out.photo[i] = p;
+    std::copy_n(tiles_of_photo[p].data() + std::size_t(t) * tile_bytes, tile_bytes,
+                out.clean.data() + i * tile_bytes);
+  }
+  return out;
+}
+
+inline ImageBatch noisy_copy(const ImageBatch& clean, const NoiseModel& model, std::uint64_t seed,
+                             std::uint64_t stream) {
+  ImageBatch noisy = ImageBatch::from_shape(clean.shape());
+  const std::size_t n = clean.shape()[0];
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256), [&](const auto& range) {
+    for (std::size_t i = range.begin(); i != range.end(); ++i) {
+      NoiseRng rng = stream_rng(seed, stream, i);
+      add_noise(model, clean.data() + i * tile_bytes, noisy.data() + i * tile_bytes,
+                tile_side * tile_side, rng);
+    }
+  });
+  return noisy;
+}
+
+}  // namespace detail
+
+/// Builds the data set in memory (see the file comment). Throws io::FileError for a photo
+/// that cannot be read and std::runtime_error when there are no photos or too few tiles.
+inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
+  const auto names = find_photos(opt.photos);
+  if (names.empty())
+    throw io::FileError(opt.photos, "no photos found (.jpg, .jpeg or .png, searched recursively)");
+  if (names.size() < 2)
+    throw io::FileError(opt.photos,
+                        "only one photo found; training and validation need "
+                        "different photos");
+
+  PhotoDataset ds;
+  ds.photos.resize(names.size());
+  std::vector<std::vector<std::uint8_t>> tiles_of_photo(names.size());
+  // Photos are independent; each writes only its own slots, so threads cannot change results.
+  tbb::parallel_for(std::size_t(0), names.size(), [&](std::size_t p) {
+    PhotoSource& src = ds.photos[p];
+    src.name = names[p].generic_string();
+    const RgbImage image = io::read_photo_rgb(opt.photos / names[p]);
+    src.height = image.shape()[0];
+    src.width = image.shape()[1];
+    src.factors =
+        downsample_factors(std::min(src.width, src.height), opt.min_short_side, opt.max_short_side);
+    std::vector<std::uint8_t> cut;
+    for (std::size_t f : src.factors)
+      src.tiles_cut += cut_tiles(f == 1 ? image : box_downsample(image, f), cut);
+    std::vector<std::uint8_t>& kept = tiles_of_photo[p];
+    for (std::size_t t = 0; t < src.tiles_cut; ++t) {
+      const std::uint8_t* tile = cut.data() + t * tile_bytes;
+      if (tile_luma_std(tile) >= opt.min_tile_std) kept.insert(kept.end(), tile, tile + tile_bytes);
+    }
+    src.tiles_kept = kept.size() / tile_bytes;
+  });
+
+  // Split by photo: shuffle the photos, give validation the first ones until it has both its
+  // share of the photos and enough tiles, and training the rest.
+  std::vector<std::size_t> order(names.size());
+  std::iota(order.begin(), order.end(), 0);
+  NoiseRng split_rng = stream_rng(opt.seed, detail::split_stream, 0);
+  detail::shuffle(order, split_rng);
+  const std::size_t min_val_photos =
+      std::max<std::size_t>(1, std::size_t(std::ceil(opt.val_photo_share * double(names.size()))));
+  std::vector<std::size_t> val_photos, train_photos;
+  for (std::size_t p : order) {
+    const bool need_val = val_photos.size() < min_val_photos || ds.val_available < opt.val_count;
+    if (need_val && val_photos.size() + 1 < names.size()) {
+      val_photos.push_back(p);
+      ds.val_available += ds.photos[p].tiles_kept;
+      ds.photos[p].validation = true;
+    } else {
+      train_photos.push_back(p);
+      ds.train_available += ds.photos[p].tiles_kept;
+    }
+  }
+  std::sort(val_photos.begin(), val_photos.end());
+  std::sort(train_photos.begin(), train_photos.end());
+  const std::size_t total = ds.train_available + ds.val_available;
+  if (ds.val_available < opt.val_count)
+    throw std::runtime_error("too few tiles: validation needs " + std::to_string(opt.val_count) +
+                             " but the photos give " + std::to_string(total) +
+                             " tiles in all (lower --val or add photos)");
+  if (ds.train_available < opt.train_count)
+    throw std::runtime_error("too few tiles: " + std::to_string(ds.train_available) +
+                             " training tiles from " + std::to_string(train_photos.size()) +
+                             " photos (" + std::to_string(ds.val_available) +
+                             " more went to validation with " + std::to_string(val_photos.size()) +
+                             " photos), --train asks for " + std::to_string(opt.train_count) +
+                             " (lower --train or add photos)");
+
+  NoiseRng pick_rng = stream_rng(opt.seed, detail::pick_stream, 0);
+  detail::SplitTiles train =
+      detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count, pick_rng);
+  detail::SplitTiles val = detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, pick_rng);
+  tiles_of_photo.clear();
+  for (std::uint32_t p : train.photo)
+    ++ds.photos[p].tiles_used;
+  for (std::uint32_t p : val.photo)
+    ++ds.photos[p].tiles_used;
+
+  ds.train_input = detail::noisy_copy(train.clean, opt.noise, opt.seed, detail::train_noise_a);
+  ds.train_target = detail::noisy_copy(train.clean, opt.noise, opt.seed, detail::train_noise_b);
+  ds.val_input = detail::noisy_copy(val.clean, opt.noise, opt.seed, detail::val_noise);
+  ds.train_clean = std::move(train.clean);
+  ds.val_target = std::move(val.clean);
+  ds.train_photo = std::move(train.photo);
+  ds.val_photo = std::move(val.photo);
+  constexpr std::size_t plane = tile_side * tile_side;
+  ds.train_noise =
+      measure_noise(ds.train_input.data(), ds.train_clean.data(), opt.train_count, plane);
+  ds.val_noise = measure_noise(ds.val_input.data(), ds.val_target.data(), opt.val_count, plane);
+  return ds;
+}
+
+namespace detail {
+inline std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+inline std::string json_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+inline std::string noise_stats_json(const NoiseStats& s) {
+  return "{\"mean\": " + json_number(s.mean) + ", \"std\": " + json_number(s.std) +
+         ", \"luma_std\": " + json_number(s.luma_std) +
+         ", \"chroma_std\": " + json_number(s.chroma_std) +
+         ", \"corr_rg\": " + json_number(s.corr_rg) + ", \"kurtosis\": " + json_number(s.kurtosis) +
+         ", \"unchanged_p05\": " + json_number(s.unchanged_p05) +
+         ", \"unchanged_p95\": " + json_number(s.unchanged_p95) +
+         ", \"perturbed_std_p05\": " + json_number(s.perturbed_std_p05) +
+         ", \"perturbed_std_p95\": " + json_number(s.perturbed_std_p95) +
+         ", \"std_dark\": " + json_number(s.std_dark) + ", \"std_mid\": " + json_number(s.std_mid) +
+         ", \"std_bright\": " + json_number(s.std_bright) +
+         ", \"psnr_mean\": " + json_number(s.psnr_mean) +
+         ", \"psnr_pooled\": " + json_number(s.psnr_pooled) + "}";
+}
+}  // namespace detail
+
+/// The manifest: parameters, counts, the photos of each split and the noise statistics. It
+/// holds nothing that varies between runs (no times, no thread counts), so it is as
+/// reproducible as the arrays.
+inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDatasetOptions& opt) {
+  using detail::json_number;
+  using detail::json_string;
+  std::string j = "{\n";
+  j += "  \"format\": \"uint8 N x 3 x 32 x 32; train_input/train_target: two noisy draws of the "
+       "same clean tile; val_input: noisy, val_target: clean\",\n";
+  j += "  \"photos_dir\": " + json_string(opt.photos.generic_string()) + ",\n";
+  j += "  \"seed\": " + std::to_string(opt.seed) + ",\n";
+  j += "  \"noise\": " + json_string(noise_model_name(opt.noise)) + ",\n";
+  if (const auto* c = std::get_if<CourseNoise>(&opt.noise))
+    j += "  \"course_noise\": {\"keep\": [" + json_number(c->keep_min) + ", " +
+         json_number(c->keep_max) + "], \"sigma\": [" + json_number(c->sigma_min) + ", " +
+         json_number(c->sigma_max) + "], \"chroma_ratio\": " + json_number(c->chroma_ratio) +
+         ", \"gain_at_black\": " + json_number(c->gain_at_black) +
+         ", \"gain_ramp\": " + json_number(c->gain_ramp) + "},\n";
+  j += "  \"short_side_range\": [" + std::to_string(opt.min_short_side) + ", " +
+       std::to_string(opt.max_short_side) + "],\n";
+  j += "  \"min_tile_std\": " + json_number(opt.min_tile_std) + ",\n";
+  j += "  \"train\": {\"count\": " + std::to_string(ds.train_input.shape()[0]) +
+       ", \"tiles_available\": " + std::to_string(ds.train_available) + "},\n";
+  j += "  \"val\": {\"count\": " + std::to_string(ds.val_input.shape()[0]) +
+       ", \"tiles_available\": " + std::to_string(ds.val_available) + "},\n";
+  j += "  \"noise_stats\": {\"train_input_vs_clean\": " + detail::noise_stats_json(ds.train_noise) +
+       ",\n                  \"val_input_vs_target\": " + detail::noise_stats_json(ds.val_noise) +
+       "},\n";
+  for (const bool val : {false, true}) {
+    j += std::string("  \"") + (val ? "val" : "train") + "_photos\": [";
+    bool first = true;
+    for (const PhotoSource& p : ds.photos) {
+      if (p.validation != val) continue;
+      j += first ? "\n" : ",\n";
+      first = false;
+      std::string factors;
+      for (std::size_t f : p.factors)
+        factors += (factors.empty() ? "" : ", ") + std::to_string(f);
+      j += "    {\"name\": " + json_string(p.name) + ", \"width\": " + std::to_string(p.width) +
+           ", \"height\": " + std::to_string(p.height) + ", \"factors\": [" + factors +
+           "], \"tiles_cut\": " + std::to_string(p.tiles_cut) +
+           ", \"tiles_kept\": " + std::to_string(p.tiles_kept) +
+           ", \"tiles_used\": " + std::to_string(p.tiles_used) + "}";
+    }
+    j += val ? "\n  ]\n" : "\n  ],\n";
+  }
+  return j + "}\n";
+}
+
+/// Writes the four arrays and manifest.json into `out` (which must exist), each atomically.
+inline void write_photo_dataset(const PhotoDataset& ds, const PhotoDatasetOptions& opt,
+                                const std::filesystem::path& out) {
+  io::save_npy(out / "train_input.npy", ds.train_input);
+  io::save_npy(out / "train_target.npy", ds.train_target);
+  io::save_npy(out / "val_input.npy", ds.val_input);
+  io::save_npy(out / "val_target.npy", ds.val_target);
+  const std::string manifest = photo_dataset_manifest(ds, opt);
+  io::write_atomically(out / "manifest.json", [&](io::ByteSink& sink) { sink.write(manifest); });
+}
+
+}  // namespace ctnn::data

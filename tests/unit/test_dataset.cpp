@@ -1,0 +1,250 @@
+// Tiles and the photo data set builder: downsampling, tile layout, flatness, and the builder's
+// promises (shapes, determinism, no photo in both splits, clear errors). The photos are
+// procedural images written by the test itself, so it needs no fetched photos.
+
+#include <catch2/catch.hpp>
+
+#include <stb/stb_image_write.h>
+
+#include <unistd.h>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ctnn/data/photo_dataset.hpp"
+#include "ctnn/data/tiles.hpp"
+#include "ctnn/io/png.hpp"
+
+namespace fs = std::filesystem;
+using namespace ctnn;
+using namespace ctnn::data;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() /
+             ("ctnn_test_dataset_" + name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A procedural photo: smooth colour gradients, stripes and disks, varied by `seed`.
+RgbImage make_photo(std::size_t h, std::size_t w, std::uint64_t seed) {
+  NoiseRng rng(seed);
+  RgbImage img(std::array<std::size_t, 3>{h, w, 3});
+  const double fx = rng.uniform(0.02, 0.3), fy = rng.uniform(0.02, 0.3);
+  double cx[4], cy[4], r[4];
+  for (int d = 0; d < 4; ++d) {
+    cx[d] = rng.uniform(0, double(w));
+    cy[d] = rng.uniform(0, double(h));
+    r[d] = rng.uniform(10, 60);
+  }
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x)
+      for (std::size_t c = 0; c < 3; ++c) {
+        double v = 40 + 150 * double(x + c * y) / double(w + 2 * h) +
+                   40 * std::sin(fx * double(x) + fy * double(y) + double(c));
+        for (int d = 0; d < 4; ++d)
+          if (std::hypot(double(x) - cx[d], double(y) - cy[d]) < r[d]) v -= 35 * double(c + 1);
+        img(y, x, c) = static_cast<std::uint8_t>(std::clamp(std::round(v), 0.0, 255.0));
+      }
+  return img;
+}
+
+// Six photos (PNGs and a JPEG, one in a subdirectory) plus a file that is not a photo.
+void write_photos(const fs::path& dir) {
+  fs::create_directories(dir / "sub");
+  for (std::uint64_t i = 0; i < 5; ++i) {
+    const RgbImage img = make_photo(240 + 8 * i, 320, i + 1);
+    io::write_png(dir / ("photo" + std::to_string(i) + ".png"), int(img.shape()[1]),
+                  int(img.shape()[0]), 3, img.data());
+  }
+  const RgbImage img = make_photo(256, 300, 99);
+  REQUIRE(stbi_write_jpg((dir / "sub" / "photo5.JPG").c_str(), 300, 256, 3, img.data(), 95));
+  std::ofstream(dir / "notes.txt") << "not a photo";
+}
+
+PhotoDatasetOptions small_options(const fs::path& photos) {
+  PhotoDatasetOptions o;
+  o.photos = photos;
+  o.train_count = 200;
+  o.val_count = 40;
+  o.min_short_side = 96;
+  o.max_short_side = 256;
+  o.seed = 5;
+  return o;
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("box_downsample averages blocks with rounding and drops the remainder", "[dataset]") {
+  RgbImage img(std::array<std::size_t, 3>{5, 4, 3});
+  for (std::size_t y = 0; y < 5; ++y)
+    for (std::size_t x = 0; x < 4; ++x)
+      for (std::size_t c = 0; c < 3; ++c)
+        img(y, x, c) = static_cast<std::uint8_t>(10 * y + x + 100 * c);
+  const RgbImage half = box_downsample(img, 2);
+  REQUIRE(half.shape()[0] == 2);
+  REQUIRE(half.shape()[1] == 2);
+  // Block (0,0) of channel 0: 0, 1, 10, 11 -> 5.5 -> 6 (round half up).
+  CHECK(half(0, 0, 0) == 6);
+  CHECK(half(1, 1, 2) == static_cast<std::uint8_t>((22 + 23 + 32 + 33 + 4 * 200 + 2) / 4));
+  CHECK((box_downsample(img, 1) == img));
+  CHECK_THROWS_AS(box_downsample(img, 0), std::invalid_argument);
+}
+
+TEST_CASE("downsample_factors bring the short side into the requested range", "[dataset]") {
+  CHECK(downsample_factors(1600, 96, 512) ==
+        std::vector<std::size_t>{4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  CHECK(downsample_factors(200, 96, 512) == std::vector<std::size_t>{1, 2});
+  CHECK(downsample_factors(90, 96, 512).empty());
+  for (std::size_t f : downsample_factors(1440, 96, 1024)) {
+    CHECK(1440 / f >= 96);
+    CHECK(1440 / f <= 1024);
+  }
+}
+
+TEST_CASE("cut_tiles cuts a centred grid of 3 x 32 x 32 tiles", "[dataset]") {
+  RgbImage img(std::array<std::size_t, 3>{70, 100, 3});
+  for (std::size_t y = 0; y < 70; ++y)
+    for (std::size_t x = 0; x < 100; ++x)
+      for (std::size_t c = 0; c < 3; ++c)
+        img(y, x, c) = static_cast<std::uint8_t>((y * 3 + x * 7 + c * 50) % 256);
+  std::vector<std::uint8_t> tiles;
+  REQUIRE(cut_tiles(img, tiles) == 6);  // 2 rows x 3 columns
+  REQUIRE(tiles.size() == 6 * tile_bytes);
+  // Border: (70 - 64) / 2 = 3 rows on top, (100 - 96) / 2 = 2 columns on the left.
+  const std::size_t t = 4;  // row 1, column 1
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t y : {0u, 17u, 31u})
+      for (std::size_t x : {0u, 9u, 31u})
+        CHECK(tiles[t * tile_bytes + (c * 32 + y) * 32 + x] == img(3 + 32 + y, 2 + 32 + x, c));
+}
+
+TEST_CASE("tile_luma_std is zero for a flat tile and grows with contrast", "[dataset]") {
+  std::vector<std::uint8_t> flat(tile_bytes, 77);
+  CHECK(tile_luma_std(flat.data()) == 0);
+  std::vector<std::uint8_t> halves(tile_bytes, 100);
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < 512; ++i)
+      halves[c * 1024 + i] = 120;
+  CHECK(tile_luma_std(halves.data()) == Approx(10.0));
+}
+
+TEST_CASE("find_photos finds JPEG and PNG files recursively, sorted", "[dataset]") {
+  TempDir dir("find");
+  write_photos(dir.path);
+  const auto found = find_photos(dir.path);
+  REQUIRE(found.size() == 6);
+  CHECK(found.front() == fs::path("photo0.png"));
+  CHECK(found.back() == fs::path("sub/photo5.JPG"));
+  CHECK_THROWS_WITH(find_photos(dir.path / "missing"), Catch::Contains("no such directory"));
+}
+
+TEST_CASE("the builder writes the course's layout, deterministically, split by photo",
+          "[dataset]") {
+  TempDir dir("build");
+  write_photos(dir.path / "photos");
+  const PhotoDatasetOptions opt = small_options(dir.path / "photos");
+  const PhotoDataset a = build_photo_dataset(opt);
+
+  SECTION("shapes") {
+    for (const ImageBatch* batch : {&a.train_input, &a.train_target, &a.train_clean})
+      CHECK(batch->shape() == ImageBatch::shape_type{200, 3, 32, 32});
+    for (const ImageBatch* batch : {&a.val_input, &a.val_target})
+      CHECK(batch->shape() == ImageBatch::shape_type{40, 3, 32, 32});
+    CHECK(a.photos.size() == 6);
+    CHECK(a.train_available >= 200);
+    CHECK(a.val_available >= 40);
+  }
+
+  SECTION("no photo contributes to both splits") {
+    std::set<std::uint32_t> train(a.train_photo.begin(), a.train_photo.end());
+    std::set<std::uint32_t> val(a.val_photo.begin(), a.val_photo.end());
+    CHECK(!train.empty());
+    CHECK(!val.empty());
+    for (std::uint32_t p : val) {
+      CHECK(train.count(p) == 0);
+      CHECK(a.photos[p].validation);
+    }
+    for (std::uint32_t p : train)
+      CHECK_FALSE(a.photos[p].validation);
+  }
+
+  SECTION("training pairs are two different noisy draws of the same clean tile") {
+    CHECK((a.train_input != a.train_target));
+    CHECK((a.train_input != a.train_clean));
+    // Both draws are close to the clean tile (PSNR of the course-like noise, ~20 dB)...
+    CHECK(a.train_noise.psnr_mean > 17);
+    CHECK(a.train_noise.psnr_mean < 27);
+    // ...and the two targets agree with each other far better than two random tiles would.
+    double diff = 0;
+    for (std::size_t i = 0; i < a.train_input.size(); ++i)
+      diff += std::abs(double(a.train_input.data()[i]) - double(a.train_target.data()[i]));
+    CHECK(diff / double(a.train_input.size()) < 30);
+  }
+
+  SECTION("same photos and seed give identical arrays; another seed does not") {
+    const PhotoDataset b = build_photo_dataset(opt);
+    CHECK((a.train_input == b.train_input));
+    CHECK((a.train_target == b.train_target));
+    CHECK((a.val_input == b.val_input));
+    CHECK((a.val_target == b.val_target));
+    PhotoDatasetOptions other = opt;
+    other.seed = 6;
+    const PhotoDataset c = build_photo_dataset(other);
+    CHECK((a.train_input != c.train_input));
+  }
+
+  SECTION("written files are byte-identical between runs and load as image batches") {
+    fs::create_directories(dir.path / "out1");
+    fs::create_directories(dir.path / "out2");
+    write_photo_dataset(a, opt, dir.path / "out1");
+    write_photo_dataset(build_photo_dataset(opt), opt, dir.path / "out2");
+    for (const char* name : {"train_input.npy", "train_target.npy", "val_input.npy",
+                             "val_target.npy", "manifest.json"}) {
+      INFO(name);
+      CHECK(file_bytes(dir.path / "out1" / name) == file_bytes(dir.path / "out2" / name));
+    }
+    CHECK((io::load_image_batch(dir.path / "out1" / "train_input.npy") == a.train_input));
+    CHECK((io::load_image_batch(dir.path / "out1" / "val_target.npy") == a.val_target));
+    const std::string manifest = file_bytes(dir.path / "out1" / "manifest.json");
+    CHECK(manifest.find("\"val_photos\"") != std::string::npos);
+    CHECK(manifest.find("sub/photo5.JPG") != std::string::npos);
+    CHECK(manifest.find("\"noise\": \"course\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("the builder's errors say what is missing", "[dataset]") {
+  TempDir dir("errors");
+  fs::create_directories(dir.path / "empty");
+  CHECK_THROWS_WITH(build_photo_dataset(small_options(dir.path / "empty")),
+                    Catch::Contains("no photos found"));
+
+  write_photos(dir.path / "photos");
+  PhotoDatasetOptions greedy = small_options(dir.path / "photos");
+  greedy.train_count = 100000;
+  CHECK_THROWS_WITH(build_photo_dataset(greedy),
+                    Catch::Contains("too few tiles") && Catch::Contains("--train asks for 100000"));
+
+  std::ofstream(dir.path / "photos" / "broken.png") << "\x89PNG\r\n\x1a\n garbage";
+  CHECK_THROWS_WITH(build_photo_dataset(small_options(dir.path / "photos")),
+                    Catch::Contains("broken.png"));
+}
