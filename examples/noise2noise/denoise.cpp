@@ -159,7 +159,9 @@ int main(int argc, char** argv) {
     }
     if (checkpoint.empty()) throw n2n::UsageError("--checkpoint FILE is required (see --help)");
     if (inputs.empty()) throw n2n::UsageError("no input files (see --help)");
-    if (!fs::is_directory(out_dir)) throw io::FileError(out_dir, "output directory does not exist");
+    if (!fs::is_directory(out_dir))
+      throw io::FileError(out_dir, fs::exists(out_dir) ? "--out: not a directory"
+                                                       : "--out: output directory does not exist");
     if (threads > 0) ctnn::set_num_threads(threads);
 
     // The checkpoint names its architecture; pick the matching model type.

@@ -161,7 +161,11 @@ template <class Net>
 int train(const TrainOptions& o) {
   const auto t_start = std::chrono::steady_clock::now();
   Data data = load_data(o.data_dir);
-  fs::create_directories(o.out_dir);
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec || !fs::is_directory(o.out_dir))
+    throw io::FileError(o.out_dir, "cannot create the output directory: " +
+                                       (ec ? ec.message() : std::string("it is a file")));
 
   const std::size_t total_pairs = data.train_input.shape()[0];
   const std::size_t used = std::max<std::size_t>(1, std::size_t(double(total_pairs) * o.fraction));

@@ -4,6 +4,7 @@
 /// output shape of the one before, so a net whose layers do not fit does not compile.
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -12,17 +13,27 @@
 
 #include "ctnn/core/batch.hpp"
 #include "ctnn/core/chain.hpp"
+#include "ctnn/core/error.hpp"
 #include "ctnn/core/init.hpp"
 #include "ctnn/core/shape.hpp"
 
 namespace ctnn {
 
-namespace detail {
+namespace diagnose {
+/// Sequential's check of its first type `I`.
 template <class I>
-struct InputTraits {
+struct SequentialInput {
   static_assert(is_input_v<I>,
                 "Sequential: the first type must be Input<C, H, W> (the shape of one input "
                 "sample), e.g. Sequential<Input<3, 32, 32>, Conv2d<3, 16, 3>, ReLU>");
+};
+}  // namespace diagnose
+
+namespace detail {
+template <class I>
+struct InputTraits {
+  // A struct of its own (see diagnose:: in core/layer.hpp): InputTraits stays usable if it fails.
+  static_assert(sizeof(diagnose::SequentialInput<I>) > 0);
   using shape = Shape<1, 1, 1>;
   using scalar_type = float;
 };
@@ -59,15 +70,39 @@ class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
 
   using base::forward;
   /// Forward on a plain N x C x H x W tensor: throws ShapeError naming both shapes if the
-  /// per-sample shape is not input_shape. Copies into a buffer reused across calls.
+  /// per-sample shape is not input_shape, and InputError naming the first NaN or infinite
+  /// value. Copies into a buffer reused across calls. (forward(const Batch&), the training
+  /// path, checks nothing at run time.)
   const Batch<output_shape, T>& forward(const xt::xtensor<T, 4>& x) {
     Batch<input_shape, T>::check_shape(x, "Sequential::forward");
+    check_finite(x, "Sequential::forward");
     input_.resize(x.shape()[0]);
     std::copy(x.data(), x.data() + x.size(), input_.data());
     return base::forward(input_);
   }
 
  private:
+  /// Throws InputError naming the first element of x that is NaN or infinite.
+  static void check_finite(const xt::xtensor<T, 4>& x, const std::string& who) {
+    const T* p = x.data();
+    const std::size_t n = x.size();
+    std::size_t i = 0;
+    while (i < n && std::isfinite(p[i]))
+      ++i;
+    if (i == n) return;
+    const auto& s = x.shape();
+    const std::size_t w = i % s[3], h = i / s[3] % s[2], c = i / (s[3] * s[2]) % s[1],
+                      b = i / (s[3] * s[2] * s[1]);
+    throw InputError(who + ": input[" + std::to_string(b) + ", " + std::to_string(c) + ", " +
+                     std::to_string(h) + ", " + std::to_string(w) + "] (sample " +
+                     std::to_string(b) + ", channel " + std::to_string(c) + ", row " +
+                     std::to_string(h) + ", column " + std::to_string(w) + ") is " +
+                     (std::isnan(p[i]) ? "NaN"
+                      : p[i] > 0       ? "+infinity"
+                                       : "-infinity") +
+                     ": a network needs finite inputs");
+  }
+
   Batch<input_shape, T> input_;
 };
 

@@ -1,4 +1,5 @@
-// expect: ConvTranspose2dInput<ctnn::ConvTranspose2d<3, 3, 3, 1, 5>, ctnn::Shape<3, 2, 2> >.*static assertion failed: ConvTranspose2d: the output would be empty
+// expect: ConvTranspose2dInput<ctnn::ConvTranspose2d<3, 3, 3, 1, 5[0-9, ]*>, ctnn::Shape<3, 2, 2> ?>
+// expect: static.assert(ion)? failed.*ConvTranspose2d: the output would be empty
 // Padding 5 removes more than a 2x2 input grows to.
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;

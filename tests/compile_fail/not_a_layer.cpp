@@ -1,4 +1,5 @@
-// expect: static assertion failed: Sequential: every type after Input<C, H, W> must be a layer spec
+// expect: LayerSpecRequirements<int, ctnn::Shape<8, 6, 6> ?>
+// expect: static.assert(ion)? failed.*Sequential: every type after Input<C, H, W> must be a layer spec
 // int is not a layer.
 #include <ctnn/ctnn.hpp>
 using namespace ctnn;

@@ -17,7 +17,8 @@ TEST_CASE("MSELoss computes the mean over all elements and 2(y-t)/n", "[mse]") {
   CHECK(mse(y, t) == Approx(1.25));
   const auto& g = loss.backward();
   const double want[] = {0.5, 0.0, -1.0, 0.0};  // 2 (y - t) / 4
-  for (int i = 0; i < 4; ++i) CHECK(g.data()[i] == Approx(want[i]));
+  for (int i = 0; i < 4; ++i)
+    CHECK(g.data()[i] == Approx(want[i]));
   const auto& g2 = loss.backward(3.0);
   CHECK(g2.data()[0] == Approx(1.5));
 }

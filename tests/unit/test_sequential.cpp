@@ -20,8 +20,8 @@ static_assert(std::is_same_v<Sequential<Input<3, 32, 32>, Conv2d<3, 8, 3, 2, 1>>
 static_assert(
     std::is_same_v<Sequential<Input<4, 5, 7>, ConvTranspose2d<4, 2, 3, 2, 1, 1>>::output_shape,
                    Shape<2, 10, 14>>);
-static_assert(std::is_same_v<Sequential<Input<2, 3, 4>, Upsample<3>>::output_shape,
-                             Shape<2, 9, 12>>);
+static_assert(
+    std::is_same_v<Sequential<Input<2, 3, 4>, Upsample<3>>::output_shape, Shape<2, 9, 12>>);
 static_assert(std::is_same_v<
               Sequential<Input<3, 8, 8>, SkipConcat<Conv2d<3, 5, 3, 1, 1>, ReLU>>::output_shape,
               Shape<8, 8, 8>>);
@@ -49,10 +49,11 @@ TEST_CASE("A tensor of the wrong per-sample shape is refused, naming both shapes
 TEST_CASE("Parameters are named like the equivalent nn.Sequential's state_dict", "[sequential]") {
   FinalModel<> net{Seed{0}};
   std::vector<std::string> names;
-  for (const auto& p : net.parameters()) names.push_back(p.name);
-  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.body.0.weight",
-                                          "2.body.0.bias", "2.body.2.weight", "2.body.2.bias",
-                                          "3.weight", "3.bias"});
+  for (const auto& p : net.parameters())
+    names.push_back(p.name);
+  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.body.0.weight", "2.body.0.bias",
+                                          "2.body.2.weight", "2.body.2.bias", "3.weight",
+                                          "3.bias"});
   const auto ps = net.parameters();
   CHECK(ps[0].shape == std::vector<std::size_t>{100, 3, 3, 3});
   CHECK(ps[4].shape == std::vector<std::size_t>{100, 100, 3, 3});  // ConvT: (Cin, Cout, K, K)
@@ -96,7 +97,8 @@ std::vector<float> train_steps(int steps, std::size_t batch) {
     for (std::size_t c = 0; c < 3; ++c)
       for (std::size_t i = 0; i < 32; ++i)
         for (std::size_t j = 0; j < 32; ++j) {
-          const float v = 0.5f + 0.4f * std::sin(0.2f * float(i + 2 * n) + 0.3f * float(j * (c + 1)));
+          const float v =
+              0.5f + 0.4f * std::sin(0.2f * float(i + 2 * n) + 0.3f * float(j * (c + 1)));
           clean(n, c, i, j) = v;
           x(n, c, i, j) = v + 0.1f * float(rng.normal());
           t(n, c, i, j) = v + 0.1f * float(rng.normal());

@@ -15,6 +15,21 @@
 
 namespace ctnn {
 
+namespace diagnose {
+/// Sequential's check of the element `Spec` that follows a layer with output shape `In`.
+template <class Spec, ShapeType In>
+struct LayerSpecRequirements {
+  static_assert(LayerSpec<Spec>,
+                "Sequential: every type after Input<C, H, W> must be a layer spec such as "
+                "Conv2d<...>, ReLU or SkipConcat<...> (a type with a member template bind<In, T>)");
+};
+/// Sequential's check of its number of layers.
+template <std::size_t NumLayers>
+struct SequentialLength {
+  static_assert(NumLayers > 0, "Sequential: the layer list is empty");
+};
+}  // namespace diagnose
+
 namespace detail {
 
 /// Stands in for a type that is not a layer spec, so that the one readable static_assert is
@@ -24,18 +39,27 @@ struct NotALayer {
   using scalar_type = T;
   using input_shape = In;
   using output_shape = In;
+  explicit NotALayer(Rng&) {}
+  const Batch<In, T>& forward(const Batch<In, T>& x) { return x; }
+  const Batch<In, T>& backward(const Batch<In, T>& dy) { return dy; }
+  void zero_grad() {}
+  void collect_parameters(ParameterList<T>&, const std::string&) {}
 };
 
+// The checks are diagnose:: structs (see core/layer.hpp): their "In instantiation of" line
+// names the spec and the input shape, and nothing else fails with them.
 template <class Spec, ShapeType In, class T>
 struct BindOne {
-  static_assert(LayerSpec<Spec>,
-                "Sequential: every type after Input<C, H, W> must be a layer spec such as "
-                "Conv2d<...>, ReLU or SkipConcat<...> (a type with a member template bind<In, T>)");
+  static_assert(sizeof(diagnose::LayerSpecRequirements<Spec, In>) > 0);
   using type = NotALayer<In, T>;
 };
 template <LayerSpec Spec, ShapeType In, class T>
 struct BindOne<Spec, In, T> {
-  using type = typename Spec::template bind<In, T>;
+  using bound = typename Spec::template bind<In, T>;
+  // One static_assert per requirement of the Layer concept that `bound` misses; a bound type
+  // that is not a Layer is replaced by a stand-in so that no other error follows.
+  static_assert(sizeof(diagnose::LayerRequirements<Spec, In, T, bound>) > 0);
+  using type = std::conditional_t<LayerBoundTo<bound, In, T>, bound, NotALayer<In, T>>;
 };
 
 /// Binds each spec to the output shape of the previous layer.
@@ -57,6 +81,19 @@ struct BindChain<In, T, Spec, Next, Rest...> {
 /// order, first layer first, as PyTorch initialises an nn.Sequential.
 template <ShapeType In, class T, class... Specs>
 class LayerList;
+
+/// No layers: only reached after Sequential's "the layer list is empty" error, which it keeps
+/// the only one.
+template <ShapeType In, class T>
+class LayerList<In, T> {
+ public:
+  using output_shape = In;
+  explicit LayerList(Rng&) {}
+  const Batch<In, T>& forward(const Batch<In, T>& x) { return x; }
+  const Batch<In, T>& backward(const Batch<In, T>& dy) { return dy; }
+  void zero_grad() {}
+  void collect_parameters(ParameterList<T>&, const std::string&, std::size_t) {}
+};
 
 template <ShapeType In, class T, class Spec>
 class LayerList<In, T, Spec> {
@@ -115,7 +152,7 @@ auto& get_layer(List& list) {
 /// equivalent nn.Sequential: "<index>.<name>".
 template <ShapeType In, class T, class... Specs>
 class Chain {
-  static_assert(sizeof...(Specs) > 0, "Sequential: the layer list is empty");
+  static_assert(sizeof(diagnose::SequentialLength<sizeof...(Specs)>) > 0);
   using list_type = detail::LayerList<In, T, Specs...>;
 
  public:
@@ -143,8 +180,10 @@ class Chain {
   /// The I-th bound layer (0-based, activations count, as in nn.Sequential).
   template <std::size_t I>
   auto& layer() {
-    static_assert(I < num_layers, "Sequential::layer<I>: index out of range");
-    return detail::get_layer<I>(layers_);
+    static_assert(I < num_layers,
+                  "Sequential::layer<I>: I is out of range: layers are counted from 0, "
+                  "activations included, so I must be less than num_layers");
+    return detail::get_layer<(I < num_layers ? I : 0)>(layers_);
   }
 
  private:

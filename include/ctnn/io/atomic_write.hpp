@@ -49,7 +49,8 @@ inline void write_atomically(const std::filesystem::path& path,
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw FileError(path, "cannot write: directory " + dir.string() + " does not exist");
+    throw FileError(path, "cannot write: " + dir.string() +
+                              (fs::exists(dir, ec) ? " is not a directory" : " does not exist"));
   if (fs::is_directory(path, ec)) throw FileError(path, "cannot write: it is a directory");
   const fs::path tmp = fs::path(path.string() + ".tmp." + std::to_string(::getpid()));
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -4,8 +4,10 @@
 /// ("0.weight", "2.body.0.bias") and layouts, so `torch.load`-free Python can read them and
 /// weights trained in PyTorch load into ctnn. The metadata records the ctnn network
 /// (`Net::name()`) and version. Loading checks every tensor's name, dtype and shape against the
-/// network before changing anything, and reports the first mismatch.
+/// network, and that its values are finite, before changing anything, and reports the first
+/// mismatch.
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -61,8 +63,22 @@ void save_weights(Net& net, const std::filesystem::path& path,
   write_safetensors(path, parameter_tensors(net.parameters()), metadata);
 }
 
+/// Throws FileError naming the tensor and the index of its first NaN or infinite value. (A
+/// network loaded with one would compute NaN everywhere, silently.)
+inline void check_finite(const SafetensorsFile& file, const std::string& name) {
+  const auto values = file.values<double>(name);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      throw FileError(file.path(), "tensor '" + name + "' holds " +
+                                       (std::isnan(values[i]) ? "NaN" : "an infinite value") +
+                                       " at flat index " + std::to_string(i) + " of shape " +
+                                       shape_string(file.entry(name).shape) +
+                                       " (from a diverged training run?)");
+}
+
 /// Checks that `file` holds exactly the parameters `params` (under `prefix`), with the same
-/// shapes and a readable floating-point dtype; throws FileError naming the first mismatch.
+/// shapes, a readable floating-point dtype and finite values; throws FileError naming the first
+/// mismatch.
 /// `allow_extra` accepts other tensors beside them (optimizer state in a training checkpoint).
 template <class T>
 void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>& params,
@@ -84,12 +100,19 @@ void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>&
     if (e.shape != p.shape)
       throw FileError(file.path(), "tensor '" + name + "': expected shape " +
                                        shape_string(p.shape) + ", found " + shape_string(e.shape));
+    check_finite(file, name);
   }
   if (!allow_extra) {
     for (const auto& [name, e] : file.tensors()) {
       bool known = false;
       for (const auto& p : params)
         known |= prefix + p.name == name;
+      if (!known && name.rfind("optimizer.", 0) == 0)
+        throw FileError(file.path(), "unexpected tensor '" + name +
+                                         "': this is a training checkpoint (weights and "
+                                         "optimizer state); load weights from the weights file "
+                                         "(model.safetensors), or resume with "
+                                         "io::load_training_state");
       if (!known)
         throw FileError(file.path(), "unexpected tensor '" + name + "' " + shape_string(e.shape) +
                                          ": " + network_name + " has no such parameter");

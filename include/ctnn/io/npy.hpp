@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -175,13 +176,12 @@ constexpr const char* npy_descr() {
 class NpyReader {
  public:
   explicit NpyReader(const std::filesystem::path& path) : path_(path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw FileError(path, "no such file");
-    if (std::filesystem::is_directory(path, ec))
-      throw FileError(path, "is a directory, expected a .npy file");
+    detail::require_regular_file(path, "a .npy file");
     in_.open(path, std::ios::binary);
     if (!in_) throw FileError(path, "cannot open for reading");
+    std::error_code ec;
     const std::size_t file_size = std::size_t(std::filesystem::file_size(path, ec));
+    if (ec) throw FileError(path, "cannot read its size: " + ec.message());
     char magic[8];
     if (!in_.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
       throw FileError(path, "not a .npy file (wrong magic bytes)");
@@ -219,8 +219,27 @@ class NpyReader {
                                 "' (supported: '|u1' uint8, '<f4' float32, '<f8' float64)");
     if (header_.fortran_order)
       throw FileError(path, "Fortran-order arrays are not supported (save with C order)");
-    const std::size_t data = header_.numel() * item_size_;
+    // The byte count, computed without overflow: a shape whose product wraps around (e.g.
+    // (2^32, 2^32)) must not pass for a small array. The non-zero dimensions must multiply to
+    // less than 2^63 bytes even when another is 0 (an empty array): xtensor computes strides
+    // from them in signed arithmetic.
+    constexpr std::size_t limit = std::size_t(std::numeric_limits<std::ptrdiff_t>::max());
+    std::size_t extent = item_size_;  // bytes spanned by the non-zero dimensions
+    bool empty = false, overflow = false;
+    for (const auto d : header_.shape) {
+      if (d == 0)
+        empty = true;
+      else if (extent > limit / d)
+        overflow = true;
+      else
+        extent *= d;
+    }
     const std::size_t have = file_size - header_.data_offset;
+    if (overflow)
+      throw FileError(path, "shape " + detail::shape_text(header_.shape) +
+                                " is impossibly large (2^63 bytes or more); the file has " +
+                                std::to_string(have) + " bytes of data");
+    const std::size_t data = empty ? 0 : extent;
     if (have < data)
       throw FileError(path, "truncated: the header promises " + std::to_string(data) +
                                 " bytes of data for shape " + detail::shape_text(header_.shape) +

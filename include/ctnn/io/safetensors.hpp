@@ -65,10 +65,7 @@ class SafetensorsFile {
   static constexpr std::uint64_t max_header_size = 100'000'000;
 
   explicit SafetensorsFile(const std::filesystem::path& path) : path_(path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw FileError(path, "no such file");
-    if (std::filesystem::is_directory(path, ec))
-      throw FileError(path, "is a directory, expected a safetensors file");
+    detail::require_regular_file(path, "a safetensors file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw FileError(path, "cannot open for reading");
     bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -6,6 +6,7 @@
 /// trainer's position (epoch, batch, RNG state, and any other values it needs). Resuming from it
 /// continues bit for bit as if training had not stopped. Written atomically.
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +86,10 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
     if (file.entry(name).shape != b.shape)
       throw FileError(path, "tensor '" + name + "': expected shape " + shape_string(b.shape) +
                                 ", found " + shape_string(file.entry(name).shape));
+    const auto& dtype = file.entry(name).dtype;
+    if (dtype != "F32" && dtype != "F64")
+      throw FileError(path, "tensor '" + name + "': dtype " + dtype + ", expected F32 or F64");
+    check_finite(file, name);
   }
   if (file.tensors().size() != expected)
     throw FileError(path, "holds " + std::to_string(file.tensors().size()) + " tensors, expected " +
@@ -92,8 +97,10 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
   auto parse_u64 = [&](const std::string& key) {
     const std::string& s = get(key);
     char* end = nullptr;
+    errno = 0;
     const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || *end) throw FileError(path, "metadata '" + key + "' is not a number: " + s);
+    if (s.empty() || s[0] < '0' || s[0] > '9' || *end || errno == ERANGE)
+      throw FileError(path, "metadata '" + key + "' is not a number: " + s);
     return std::uint64_t(v);
   };
   TrainingProgress progress;

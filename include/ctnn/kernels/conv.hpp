@@ -2,11 +2,13 @@
 /// \file
 /// The one kernel interface the conv layers call. A layer owns a `ConvKernel<G, T>` (it may
 /// hold reusable workspaces); a faster implementation replaces what is behind it without
-/// touching the layers.
+/// touching the layers. For float it is the SIMD + TBB implementation of fast_conv.hpp; other
+/// scalar types (double in the gradient checks) run the reference loops.
 
 #include <cstddef>
 
 #include "ctnn/kernels/conv_geometry.hpp"
+#include "ctnn/kernels/fast_conv.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
 
 namespace ctnn::kernels {
@@ -33,5 +35,10 @@ class ConvKernel {
     reference::conv_backward_weight<G>(x, dy, dw, n);
   }
 };
+
+/// float: the fast kernels. Same interface and semantics, results equal to the reference up
+/// to float rounding (summation order), bit-identical for any thread count.
+template <ConvGeometry G>
+class ConvKernel<G, float> : public fast::FastConv<G> {};
 
 }  // namespace ctnn::kernels

@@ -20,6 +20,17 @@ template <class Spec, ShapeType In, class T>
 class Conv2dLayer;
 
 namespace diagnose {
+/// The checks of Conv2d's own arguments.
+template <int Cin, int Cout, int K, int Stride, int Padding, int Dilation>
+struct Conv2dArguments {
+  static_assert(Cin > 0, "Conv2d: Cin (input channels) must be positive");
+  static_assert(Cout > 0, "Conv2d: Cout (output channels) must be positive");
+  static_assert(K > 0, "Conv2d: K (kernel size) must be positive");
+  static_assert(Stride > 0, "Conv2d: Stride must be positive");
+  static_assert(Padding >= 0, "Conv2d: Padding must not be negative");
+  static_assert(Dilation > 0, "Conv2d: Dilation must be positive");
+};
+
 /// The shape checks of Conv2d `Spec` applied to input shape `In`.
 template <class Spec, ShapeType In>
 struct Conv2dInput {
@@ -42,12 +53,7 @@ struct Conv2dInput {
 /// Weight (Cout, Cin, K, K), bias (Cout), as in PyTorch.
 template <int Cin, int Cout, int K, int Stride = 1, int Padding = 0, int Dilation = 1>
 struct Conv2d {
-  static_assert(Cin > 0, "Conv2d: Cin (input channels) must be positive");
-  static_assert(Cout > 0, "Conv2d: Cout (output channels) must be positive");
-  static_assert(K > 0, "Conv2d: K (kernel size) must be positive");
-  static_assert(Stride > 0, "Conv2d: Stride must be positive");
-  static_assert(Padding >= 0, "Conv2d: Padding must not be negative");
-  static_assert(Dilation > 0, "Conv2d: Dilation must be positive");
+  static_assert(sizeof(diagnose::Conv2dArguments<Cin, Cout, K, Stride, Padding, Dilation>) > 0);
   static constexpr int in_channels = Cin, out_channels = Cout, kernel = K, stride = Stride,
                        padding = Padding, dilation = Dilation;
 
@@ -62,12 +68,16 @@ struct Conv2d {
 
 template <class Spec, ShapeType In, class T>
 class Conv2dLayer {
+  // (A Stride < 1 has been reported by the spec's check; 1 here avoids a division by zero.)
   static constexpr int Cin = Spec::in_channels, Cout = Spec::out_channels, K = Spec::kernel,
-                       S = Spec::stride, P = Spec::padding, D = Spec::dilation;
+                       S = Spec::stride > 0 ? Spec::stride : 1, P = Spec::padding,
+                       D = Spec::dilation;
   // Checked in a struct of its own so the compiler's "In instantiation of" line names the
-  // layer and its input shape right above the message.
-  static constexpr bool fits_h = diagnose::Conv2dInput<Spec, In>::fits_h;
-  static constexpr bool fits_w = diagnose::Conv2dInput<Spec, In>::fits_w;
+  // layer and its input shape; the sizes below do not read from it (see diagnose:: in
+  // core/layer.hpp).
+  static_assert(sizeof(diagnose::Conv2dInput<Spec, In>) > 0);
+  static constexpr bool fits_h = kernels::conv_fits(In::height, K, P, D);
+  static constexpr bool fits_w = kernels::conv_fits(In::width, K, P, D);
   static constexpr int Ho = fits_h ? kernels::conv_out_size(In::height, K, S, P, D) : 1;
   static constexpr int Wo = fits_w ? kernels::conv_out_size(In::width, K, S, P, D) : 1;
 

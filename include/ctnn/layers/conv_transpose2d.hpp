@@ -20,6 +20,20 @@ template <class Spec, ShapeType In, class T>
 class ConvTranspose2dLayer;
 
 namespace diagnose {
+/// The checks of ConvTranspose2d's own arguments.
+template <int Cin, int Cout, int K, int Stride, int Padding, int OutputPadding, int Dilation>
+struct ConvTranspose2dArguments {
+  static_assert(Cin > 0, "ConvTranspose2d: Cin (input channels) must be positive");
+  static_assert(Cout > 0, "ConvTranspose2d: Cout (output channels) must be positive");
+  static_assert(K > 0, "ConvTranspose2d: K (kernel size) must be positive");
+  static_assert(Stride > 0, "ConvTranspose2d: Stride must be positive");
+  static_assert(Padding >= 0, "ConvTranspose2d: Padding must not be negative");
+  static_assert(Dilation > 0, "ConvTranspose2d: Dilation must be positive");
+  static_assert(OutputPadding >= 0 && (OutputPadding < Stride || OutputPadding < Dilation),
+                "ConvTranspose2d: OutputPadding must be smaller than either Stride or Dilation "
+                "(as in PyTorch)");
+};
+
 /// The shape checks of ConvTranspose2d `Spec` applied to input shape `In`.
 template <class Spec, ShapeType In>
 struct ConvTranspose2dInput {
@@ -43,15 +57,8 @@ struct ConvTranspose2dInput {
 template <int Cin, int Cout, int K, int Stride = 1, int Padding = 0, int OutputPadding = 0,
           int Dilation = 1>
 struct ConvTranspose2d {
-  static_assert(Cin > 0, "ConvTranspose2d: Cin (input channels) must be positive");
-  static_assert(Cout > 0, "ConvTranspose2d: Cout (output channels) must be positive");
-  static_assert(K > 0, "ConvTranspose2d: K (kernel size) must be positive");
-  static_assert(Stride > 0, "ConvTranspose2d: Stride must be positive");
-  static_assert(Padding >= 0, "ConvTranspose2d: Padding must not be negative");
-  static_assert(Dilation > 0, "ConvTranspose2d: Dilation must be positive");
-  static_assert(OutputPadding >= 0 && (OutputPadding < Stride || OutputPadding < Dilation),
-                "ConvTranspose2d: OutputPadding must be smaller than either Stride or Dilation "
-                "(as in PyTorch)");
+  static_assert(sizeof(diagnose::ConvTranspose2dArguments<Cin, Cout, K, Stride, Padding,
+                                                          OutputPadding, Dilation>) > 0);
   static constexpr int in_channels = Cin, out_channels = Cout, kernel = K, stride = Stride,
                        padding = Padding, output_padding = OutputPadding, dilation = Dilation;
 
@@ -70,9 +77,11 @@ class ConvTranspose2dLayer {
                        S = Spec::stride, P = Spec::padding, OP = Spec::output_padding,
                        D = Spec::dilation;
   // Checked in a struct of its own so the compiler's "In instantiation of" line names the
-  // layer and its input shape right above the message.
-  static constexpr int Ho_raw = diagnose::ConvTranspose2dInput<Spec, In>::out_h;
-  static constexpr int Wo_raw = diagnose::ConvTranspose2dInput<Spec, In>::out_w;
+  // layer and its input shape; the sizes below do not read from it (see diagnose:: in
+  // core/layer.hpp).
+  static_assert(sizeof(diagnose::ConvTranspose2dInput<Spec, In>) > 0);
+  static constexpr int Ho_raw = kernels::conv_transpose_out_size(In::height, K, S, P, OP, D);
+  static constexpr int Wo_raw = kernels::conv_transpose_out_size(In::width, K, S, P, OP, D);
   static constexpr int Ho = Ho_raw > 0 ? Ho_raw : 1;
   static constexpr int Wo = Wo_raw > 0 ? Wo_raw : 1;
 

@@ -21,6 +21,12 @@ template <ShapeType In, class T, class... Specs>
 class SkipConcatLayer;
 
 namespace diagnose {
+/// SkipConcat's check of its argument list.
+template <std::size_t NumLayers>
+struct SkipConcatArguments {
+  static_assert(NumLayers > 0, "SkipConcat: the inner path needs at least one layer");
+};
+
 /// SkipConcat's check that its inner path maps `In` to an output of the same H and W.
 template <ShapeType In, ShapeType InnerOutput>
 struct SkipConcatInner {
@@ -34,7 +40,7 @@ struct SkipConcatInner {
 
 template <class... Specs>
 struct SkipConcat {
-  static_assert(sizeof...(Specs) > 0, "SkipConcat: the inner path needs at least one layer");
+  static_assert(sizeof(diagnose::SkipConcatArguments<sizeof...(Specs)>) > 0);
   static std::string name() { return "SkipConcat<" + detail::join_names<Specs...>() + ">"; }
 
   template <ShapeType In, class T = float>
@@ -45,8 +51,7 @@ template <ShapeType In, class T, class... Specs>
 class SkipConcatLayer {
   using body_type = Chain<In, T, Specs...>;
   using inner_shape = typename body_type::output_shape;
-  // sizeof forces the check's instantiation; its "In instantiation of" line then names both
-  // shapes right above the message.
+  // Its "In instantiation of" line names both shapes (see diagnose:: in core/layer.hpp).
   static_assert(sizeof(diagnose::SkipConcatInner<In, inner_shape>) > 0);
 
  public:

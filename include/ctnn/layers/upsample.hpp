@@ -17,9 +17,17 @@ namespace ctnn {
 template <int Scale, ShapeType In, class T>
 class UpsampleLayer;
 
+namespace diagnose {
+/// The check of Upsample's argument.
+template <int Scale>
+struct UpsampleArguments {
+  static_assert(Scale > 0, "Upsample: Scale must be a positive integer");
+};
+}  // namespace diagnose
+
 template <int Scale>
 struct Upsample {
-  static_assert(Scale > 0, "Upsample: Scale must be a positive integer");
+  static_assert(sizeof(diagnose::UpsampleArguments<Scale>) > 0);
   static constexpr int scale = Scale;
   static std::string name() { return "Upsample<" + std::to_string(Scale) + ">"; }
   template <ShapeType In, class T = float>
@@ -28,11 +36,14 @@ struct Upsample {
 
 template <int Scale, ShapeType In, class T>
 class UpsampleLayer {
+  // (A Scale < 1 has been reported by the spec's check; 1 here avoids an error of its own.)
+  static constexpr int S = Scale > 0 ? Scale : 1;
+
  public:
   using spec = Upsample<Scale>;
   using scalar_type = T;
   using input_shape = In;
-  using output_shape = Shape<In::channels, In::height * Scale, In::width * Scale>;
+  using output_shape = Shape<In::channels, In::height * S, In::width * S>;
 
   explicit UpsampleLayer(Rng&) {}
 

@@ -25,12 +25,16 @@ class MSELoss {
     static_assert(std::is_same_v<S, TargetShape>,
                   "MSELoss: the target's per-sample shape differs from the prediction's (the "
                   "network's output_shape)");
-    if (y.batch_size() != t.batch_size())
-      throw ShapeError("MSELoss: prediction has " + std::to_string(y.batch_size()) +
-                       " samples but the target has " + std::to_string(t.batch_size()));
-    y_ = &y;
-    t_ = &t;
-    return static_cast<T>(kernels::mse_forward(y.data(), t.data(), y.size()));
+    if constexpr (std::is_same_v<S, TargetShape>) {  // else: the assertion above is the error
+      if (y.batch_size() != t.batch_size())
+        throw ShapeError("MSELoss: prediction has " + std::to_string(y.batch_size()) +
+                         " samples but the target has " + std::to_string(t.batch_size()));
+      y_ = &y;
+      t_ = &t;
+      return static_cast<T>(kernels::mse_forward(y.data(), t.data(), y.size()));
+    } else {
+      return T(0);
+    }
   }
 
   /// dL/dy of the last forward, times `scale` (1 by default). The buffer is reused.

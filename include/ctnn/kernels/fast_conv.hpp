@@ -1,0 +1,399 @@
+#pragma once
+/// \file
+/// The fast float conv: every pass lowered to the micro-kernels of gemm.hpp.
+///
+/// Unit stride (the common case) uses "flat" implicit GEMM: the input is zero-padded once
+/// into planes of `pitch` columns, and output position (oy, ox) is read as flat index
+/// q = oy * pitch + ox, so the input under tap (ky, kx) is the same plane shifted by
+/// ky*d*pitch + kx*d: a pointer offset, no im2col copy. The pitch - out_w columns per row
+/// that this computes in excess are dropped when the tile is stored.
+///  - forward:          y = W * X over (channel, tap) with op_tile.
+///  - backward-data:    the forward of the "full" conv (padding d(K-1) - p) of dy with the
+///                      flipped, transposed weights, so it is the same op_tile code.
+///  - backward-weight:  dW[co][(ci, tap)] = dot(dy_co, shifted x_ci) with ip_tile; dy is laid
+///                      out with the same pitch and zeros in the excess columns.
+/// Other strides materialise im2col columns and run the same code as a 1x1 conv.
+///
+/// Work is split into fixed items (sample x column block, or weight tile) that do not depend
+/// on the thread count, and every output value is written by one item in a fixed order, so
+/// results are bit-identical for any number of threads. Workspaces grow on first use and are
+/// reused: no allocation in steady state.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+
+#include "ctnn/kernels/conv_geometry.hpp"
+#include "ctnn/kernels/gemm.hpp"
+#include "ctnn/kernels/parallel.hpp"
+#include "ctnn/kernels/simd.hpp"
+
+// With the one-lane fallback GCC 12 loses track of op_tile filling the whole tile and warns
+// that store_tile may read it uninitialised: a false positive.
+#if defined(CTNN_KERNELS_SCALAR) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define CTNN_FAST_CONV_POP_DIAGNOSTIC
+#endif
+
+namespace ctnn::kernels::fast {
+
+/// One flat GEMM problem: M outputs from `channels` input planes of rows x pitch, each read
+/// through kernel x kernel taps of the given dilation; outputs are out_h x out_w.
+struct Flat {
+  int channels;
+  int kernel;
+  int dilation;
+  int out_h, out_w;
+  int pitch;
+  int rows;
+  int out_channels;
+};
+
+/// Copies an h x w plane into a rows x pitch plane at (top, left), zero elsewhere; parts that
+/// fall outside the destination are clipped.
+inline void pad_plane(const float* src, int h, int w, float* dst, int rows, int pitch, int top,
+                      int left) {
+  const int x0 = std::max(0, left), x1 = std::min(pitch, left + w);
+  for (int r = 0; r < rows; ++r) {
+    float* d = dst + std::ptrdiff_t(r) * pitch;
+    const int sr = r - top;
+    if (sr < 0 || sr >= h || x1 <= x0) {
+      std::fill(d, d + pitch, 0.0f);
+      continue;
+    }
+    std::fill(d, d + x0, 0.0f);
+    std::memcpy(d + x0, src + std::ptrdiff_t(sr) * w + (x0 - left),
+                std::size_t(x1 - x0) * sizeof(float));
+    std::fill(d + x1, d + pitch, 0.0f);
+  }
+}
+
+template <Flat F>
+struct FlatConv {
+  static constexpr int W = simd::width;
+  static constexpr int M = F.out_channels, C = F.channels, K = F.kernel, KK = K * K, D = F.dilation;
+  static constexpr int N = C * KK;  // reduction length of forward / columns of dW
+  static constexpr int pitch = F.pitch, out_h = F.out_h, out_w = F.out_w;
+  static constexpr std::size_t plane = std::size_t(F.rows) * F.pitch;
+  /// Distance between channel planes: an odd number of cache lines, so that walking the
+  /// channels does not keep hitting the same L1 sets (a 32 x 32 plane is exactly 4 KB).
+  static constexpr std::size_t cstride = [] {
+    const std::size_t c = simd::round_up(plane, 16);
+    return (c / 16) % 2 ? c : c + 16;
+  }();
+  static constexpr int Nq = F.out_h * F.pitch;
+  static_assert(F.rows >= F.out_h + D * (K - 1), "flat conv: padded plane too short");
+  static_assert(F.pitch >= F.out_w + D * (K - 1), "flat conv: padded plane too narrow");
+
+  // forward (outer product) tiling
+  static constexpr gemm::TileShape op = gemm::choose_op(M, Nq, W, simd::registers);
+  static constexpr int MR = op.mr, NV = op.n, NR = NV * W;
+  static constexpr int panels = gemm::ceil_div(M, MR);
+  static constexpr int qtiles = gemm::ceil_div(Nq, NR);
+  /// Column tiles per work item: enough work per task, enough tasks for a batch of one.
+  static constexpr int QB = std::max(1, std::min(4, qtiles / 4));
+  static constexpr int qblocks = gemm::ceil_div(qtiles, QB);
+  static constexpr std::size_t apack_size = std::size_t(panels) * MR * N;
+
+  // backward-weight (inner product) tiling
+  static constexpr gemm::TileShape ip = gemm::choose_ip(M, N, simd::registers);
+  static constexpr int MRW = ip.mr, NRW = ip.n;
+  static constexpr int wpanels = gemm::ceil_div(M, MRW);
+  static constexpr int wtiles = gemm::ceil_div(N, NRW);
+  static constexpr int TB = std::min(wtiles, 32);  // weight tiles per work item
+  static constexpr int wblocks = gemm::ceil_div(wtiles, TB);
+  /// Reduction length of backward-weight: flat columns rounded up to whole vectors.
+  static constexpr int Qp = int(simd::round_up(Nq, W));
+
+  static constexpr std::array<int, KK> taps = [] {
+    std::array<int, KK> t{};
+    for (int ky = 0; ky < K; ++ky)
+      for (int kx = 0; kx < K; ++kx)
+        t[ky * K + kx] = ky * D * F.pitch + kx * D;
+    return t;
+  }();
+
+  /// Floats per sample of the padded input: the planes plus zeroed slack that the last
+  /// tile's excess columns may read.
+  static constexpr std::size_t in_stride =
+      simd::round_up(C * cstride + std::size_t(D * (K - 1) + NR + W), 16);
+  /// Floats per sample of dy laid out for backward-weight.
+  static constexpr std::size_t dyq_stride = simd::round_up(std::size_t(M) * Qp, 16);
+
+  /// Packs A (M x N, value a(m, k), k = channel * KK + tap) into MR-row panels, zero-padded.
+  template <class A>
+  static void pack_a(A&& a, float* ap) {
+    parallel_items(panels, [&](std::size_t p) {
+      float* dst = ap + p * MR * N;
+      for (int i = 0; i < MR; ++i) {
+        const int m = int(p) * MR + i;
+        for (int k = 0; k < N; ++k)
+          dst[std::size_t(k) * MR + i] = m < M ? a(m, k) : 0.0f;
+      }
+    });
+  }
+
+  /// Lays out one sample of C planes h x w into the padded planes, the image at (top, left),
+  /// zeroing the borders, the gaps between planes and the slack.
+  static void pad_sample(const float* src, int h, int w, int top, int left, float* dst) {
+    for (int c = 0; c < C; ++c) {
+      float* d = dst + c * cstride;
+      pad_plane(src + std::size_t(c) * h * w, h, w, d, F.rows, F.pitch, top, left);
+      std::fill(d + plane, d + cstride, 0.0f);
+    }
+    std::fill(dst + C * cstride, dst + in_stride, 0.0f);
+  }
+
+  /// y[s][m][oy][ox] = sum A * X (+ bias[m] if bias) for n samples of padded input.
+  static void forward(const float* ap, const float* xin, const float* bias, float* y,
+                      std::size_t y_stride, std::size_t n) {
+    parallel_items(n * qblocks, [&](std::size_t item) {
+      const std::size_t s = item / qblocks;
+      const int qb = int(item % qblocks);
+      const float* xs = xin + s * in_stride;
+      float* ys = y + s * y_stride;
+      alignas(64) float tile[MR * NR];
+      const int t0 = qb * QB, t1 = std::min(qtiles, t0 + QB);
+      for (int p = 0; p < panels; ++p) {
+        const float* a = ap + std::size_t(p) * MR * N;
+        for (int t = t0; t < t1; ++t) {
+          gemm::op_tile<MR, NV, taps>(a, xs + t * NR, std::ptrdiff_t(cstride), C, tile, NR);
+          store_tile(tile, p * MR, t * NR, ys, bias);
+        }
+      }
+    });
+  }
+
+  /// dst[j] = src[j] + b for j < len. Whole vectors; a last partial one is written as the
+  /// vector ending at len, overlapping the previous one with the same values (a row of a few
+  /// dozen values would otherwise spend most of its time in a scalar tail).
+  static void copy_add(const float* src, float* dst, int len, float b) {
+    if (len < W) {
+      for (int j = 0; j < len; ++j)
+        dst[j] = src[j] + b;
+      return;
+    }
+    const simd::vec bv(b);
+    int j = 0;
+    for (; j + W <= len; j += W)
+      simd::store(dst + j, simd::load(src + j) + bv);
+    if (j < len) simd::store(dst + len - W, simd::load(src + len - W) + bv);
+  }
+
+  /// Copies the valid columns of one MR x NR tile to y, adding the bias.
+  static void store_tile(const float* tile, int m0, int q0, float* ys, const float* bias) {
+    const int mr = std::min(MR, M - m0);
+    const int q1 = std::min(q0 + NR, Nq);
+    for (int q = q0; q < q1;) {
+      const int oy = q / pitch, ox = q - oy * pitch;
+      const int row_end = std::min(q1, (oy + 1) * pitch);
+      if (ox < out_w) {
+        const int len = std::min(row_end, oy * pitch + out_w) - q;
+        for (int i = 0; i < mr; ++i)
+          copy_add(tile + i * NR + (q - q0), ys + (std::size_t(m0 + i) * out_h + oy) * out_w + ox,
+                   len, bias ? bias[m0 + i] : 0.0f);
+      }
+      q = row_end;
+    }
+  }
+
+  /// dw[m][k] += sum over samples and flat columns of dyq[s][m][q] * x[s][channel(k)][q +
+  /// tap(k)]. dyq must be zero in excess columns; each weight tile is owned by one item and
+  /// reduced over the samples in order.
+  static void weight(const float* dyq, const float* xin, float* dw, std::size_t n) {
+    parallel_items(std::size_t(wpanels) * wblocks, [&](std::size_t item) {
+      const int mp = int(item / wblocks), wb = int(item % wblocks);
+      const int m0 = mp * MRW;
+      const int tb0 = wb * TB, tb1 = std::min(wtiles, tb0 + TB);
+      simd::vec acc[TB][MRW * NRW];
+      for (int t = 0; t < tb1 - tb0; ++t)
+        for (int e = 0; e < MRW * NRW; ++e)
+          acc[t][e] = simd::vec(0.0f);
+      const float* ar[MRW];
+      const float* br[NRW];
+      for (std::size_t s = 0; s < n; ++s) {
+        const float* ds = dyq + s * dyq_stride;
+        const float* xs = xin + s * in_stride;
+        // Rows past M or N repeat the last one; their sums are dropped below.
+        for (int i = 0; i < MRW; ++i)
+          ar[i] = ds + std::size_t(std::min(m0 + i, M - 1)) * Qp;
+        for (int t = tb0; t < tb1; ++t) {
+          for (int j = 0; j < NRW; ++j) {
+            const int k = std::min(t * NRW + j, N - 1);
+            br[j] = xs + std::size_t(k / KK) * cstride + taps[k % KK];
+          }
+          gemm::ip_tile<MRW, NRW>(ar, br, Qp / W, acc[t - tb0]);
+        }
+      }
+      for (int t = tb0; t < tb1; ++t)
+        for (int i = 0; i < MRW && m0 + i < M; ++i)
+          for (int j = 0; j < NRW && t * NRW + j < N; ++j)
+            dw[std::size_t(m0 + i) * N + t * NRW + j] += simd::hsum(acc[t - tb0][i * NRW + j]);
+    });
+  }
+};
+
+/// The fast float implementation behind ConvKernel<G, float>.
+template <ConvGeometry G>
+class FastConv {
+  static constexpr int Cin = G.in_channels, Cout = G.out_channels, K = G.kernel, S = G.stride,
+                       P = G.padding, D = G.dilation, Hi = G.in_h, Wi = G.in_w, Ho = G.out_h,
+                       Wo = G.out_w;
+  static constexpr int KK = K * K, Kdim = Cin * KK, span = D * (K - 1);
+  static constexpr bool unit = S == 1;
+  /// Backward-data as the forward of the full conv needs a non-negative padding.
+  static constexpr bool flat_bwd = unit && P <= span;
+
+  // Forward and backward-weight: flat over the padded input, or im2col columns as a 1x1 conv.
+  static constexpr Flat F1 = unit ? Flat{Cin, K, D, Ho, Wo, Wo + span, Ho + span, Cout}
+                                  : Flat{Kdim, 1, 1, Ho, Wo, Wo, Ho, Cout};
+  // Backward-data: the full conv of dy (flat), or dcol = W^T dy as a 1x1 conv then col2im.
+  static constexpr Flat F2 = flat_bwd ? Flat{Cout, K, D, Hi, Wi, Wi + span, Hi + span, Cin}
+                                      : Flat{Cout, 1, 1, Ho, Wo, Wo, Ho, Kdim};
+  using P1 = FlatConv<F1>;
+  using P2 = FlatConv<F2>;
+
+  /// Samples per pass through the workspaces: bounds their size for large batches.
+  static constexpr std::size_t budget = std::size_t(2) << 20;  // floats (8 MB)
+  static constexpr std::size_t chunk1 =
+      std::clamp<std::size_t>(budget / (P1::in_stride + P1::dyq_stride), 1, 16);
+  static constexpr std::size_t col2_stride = std::size_t(Kdim) * Ho * Wo;
+  static constexpr std::size_t chunk2 =
+      std::clamp<std::size_t>(budget / (P2::in_stride + (flat_bwd ? 0 : col2_stride)), 1, 16);
+
+ public:
+  static constexpr ConvGeometry geometry = G;
+
+  void forward(const float* x, const float* w, const float* b, float* y, std::size_t n) {
+    float* ap = apack_.reserve(P1::apack_size);
+    P1::pack_a([&](int m, int k) { return w[std::size_t(m) * Kdim + k]; }, ap);
+    const std::size_t nc = std::min(n, chunk1);
+    float* in = in_.reserve(nc * P1::in_stride);
+    for (std::size_t c0 = 0; c0 < n; c0 += nc) {
+      const std::size_t cn = std::min(nc, n - c0);
+      prepare_input(x + c0 * G.in_size(), in, cn);
+      P1::forward(ap, in, b, y + c0 * G.out_size(), G.out_size(), cn);
+    }
+  }
+
+  void backward_data(const float* dy, const float* w, float* dx, std::size_t n) {
+    float* ap = apack_.reserve(P2::apack_size);
+    const std::size_t nc = std::min(n, chunk2);
+    float* in = in_.reserve(nc * P2::in_stride);
+    if constexpr (flat_bwd) {
+      // A(ci, (co, tap)) = w[co][ci][flipped tap]
+      P2::pack_a(
+          [&](int m, int k) {
+            const int co = k / KK, t = k % KK;
+            return w[(std::size_t(co) * Cin + m) * KK + (KK - 1 - t)];
+          },
+          ap);
+      for (std::size_t c0 = 0; c0 < n; c0 += nc) {
+        const std::size_t cn = std::min(nc, n - c0);
+        const float* dys = dy + c0 * G.out_size();
+        parallel_items(cn, [&](std::size_t s) {
+          P2::pad_sample(dys + s * G.out_size(), Ho, Wo, span - P, span - P,
+                         in + s * P2::in_stride);
+        });
+        P2::forward(ap, in, nullptr, dx + c0 * G.in_size(), G.in_size(), cn);
+      }
+    } else {
+      // dcol(k, q) = sum_co w[co][k] dy[co][q], then scatter-add the columns into dx.
+      P2::pack_a([&](int m, int k) { return w[std::size_t(k) * Kdim + m]; }, ap);
+      float* col = aux_.reserve(nc * col2_stride);
+      for (std::size_t c0 = 0; c0 < n; c0 += nc) {
+        const std::size_t cn = std::min(nc, n - c0);
+        const float* dys = dy + c0 * G.out_size();
+        parallel_items(cn, [&](std::size_t s) {
+          P2::pad_sample(dys + s * G.out_size(), Ho, Wo, 0, 0, in + s * P2::in_stride);
+        });
+        P2::forward(ap, in, nullptr, col, col2_stride, cn);
+        col2im(col, dx + c0 * G.in_size(), cn);
+      }
+    }
+  }
+
+  void backward_weight(const float* x, const float* dy, float* dw, std::size_t n) {
+    const std::size_t nc = std::min(n, chunk1);
+    float* in = in_.reserve(nc * P1::in_stride);
+    float* dq = aux_.reserve(nc * P1::dyq_stride);
+    for (std::size_t c0 = 0; c0 < n; c0 += nc) {
+      const std::size_t cn = std::min(nc, n - c0);
+      prepare_input(x + c0 * G.in_size(), in, cn);
+      const float* dys = dy + c0 * G.out_size();
+      parallel_items(cn, [&](std::size_t s) {
+        float* dst = dq + s * P1::dyq_stride;
+        for (int c = 0; c < Cout; ++c) {
+          float* row = dst + std::size_t(c) * P1::Qp;
+          pad_plane(dys + s * G.out_size() + std::size_t(c) * Ho * Wo, Ho, Wo, row, Ho, F1.pitch, 0,
+                    0);
+          std::fill(row + P1::Nq, row + P1::Qp, 0.0f);
+        }
+        std::fill(dst + std::size_t(Cout) * P1::Qp, dst + P1::dyq_stride, 0.0f);
+      });
+      P1::weight(dq, in, dw, cn);
+    }
+  }
+
+ private:
+  /// The forward's B operand for n samples: padded planes (unit stride) or im2col columns.
+  void prepare_input(const float* x, float* in, std::size_t n) {
+    parallel_items(n, [&](std::size_t s) {
+      const float* xs = x + s * G.in_size();
+      float* dst = in + s * P1::in_stride;
+      if constexpr (unit) {
+        P1::pad_sample(xs, Hi, Wi, P, P, dst);
+      } else {
+        for (int ci = 0; ci < Cin; ++ci)
+          for (int ky = 0; ky < K; ++ky)
+            for (int kx = 0; kx < K; ++kx) {
+              float* crow = dst + std::size_t((ci * K + ky) * K + kx) * P1::cstride;
+              for (int oy = 0; oy < Ho; ++oy) {
+                const int iy = oy * S - P + ky * D;
+                for (int ox = 0; ox < Wo; ++ox) {
+                  const int ix = ox * S - P + kx * D;
+                  crow[oy * Wo + ox] = (iy >= 0 && iy < Hi && ix >= 0 && ix < Wi)
+                                           ? xs[(std::size_t(ci) * Hi + iy) * Wi + ix]
+                                           : 0.0f;
+                }
+              }
+              std::fill(crow + P1::plane, crow + P1::cstride, 0.0f);
+            }
+        std::fill(dst + Kdim * P1::cstride, dst + P1::in_stride, 0.0f);
+      }
+    });
+  }
+
+  /// dx = col2im(col): each (sample, input channel) plane is owned by one item.
+  static void col2im(const float* col, float* dx, std::size_t n) {
+    parallel_items(n * Cin, [&](std::size_t item) {
+      const std::size_t s = item / Cin;
+      const int ci = int(item % Cin);
+      float* dxc = dx + s * G.in_size() + std::size_t(ci) * Hi * Wi;
+      std::fill(dxc, dxc + Hi * Wi, 0.0f);
+      for (int ky = 0; ky < K; ++ky)
+        for (int kx = 0; kx < K; ++kx) {
+          const float* crow = col + s * col2_stride + std::size_t((ci * K + ky) * K + kx) * Ho * Wo;
+          for (int oy = 0; oy < Ho; ++oy) {
+            const int iy = oy * S - P + ky * D;
+            if (iy < 0 || iy >= Hi) continue;
+            for (int ox = 0; ox < Wo; ++ox) {
+              const int ix = ox * S - P + kx * D;
+              if (ix >= 0 && ix < Wi) dxc[iy * Wi + ix] += crow[oy * Wo + ox];
+            }
+          }
+        }
+    });
+  }
+
+  simd::Buffer apack_, in_, aux_;
+};
+
+}  // namespace ctnn::kernels::fast
+
+#ifdef CTNN_FAST_CONV_POP_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#undef CTNN_FAST_CONV_POP_DIAGNOSTIC
+#endif

@@ -1,0 +1,86 @@
+# Run with cmake -P; see CMakeLists.txt beside this file. Arguments: MODE, CTNN_SOURCE_DIR,
+# CTNN_BUILD_DIR, CONSUMER_DIR, PREFIX, CXX, WORK_DIR (not for MODE=install).
+
+# Runs a command, echoing it; stops the test with its output if it fails.
+function(run)
+  cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "COMMAND" ${ARGN})
+  if(NOT ARG_WORKING_DIRECTORY)
+    set(ARG_WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  endif()
+  string(JOIN " " shown ${ARG_COMMAND})
+  message(STATUS "$ ${shown}")
+  execute_process(COMMAND ${ARG_COMMAND} WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  message("${out}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (exit ${rc}): ${shown}")
+  endif()
+endfunction()
+
+# The consumer's compiler flags: optimised, like a user's release build. No -march: ctnn must
+# not need it.
+set(consumer_config -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
+
+if(MODE STREQUAL "install")
+  file(REMOVE_RECURSE ${PREFIX})
+  run(COMMAND ${CMAKE_COMMAND} --install ${CTNN_BUILD_DIR} --prefix ${PREFIX} --component ctnn)
+  foreach(f include/ctnn/ctnn.hpp include/ctnn/version.hpp include/ctnn/kernels/conv.hpp
+            share/cmake/ctnn/ctnnConfig.cmake share/cmake/ctnn/ctnnConfigVersion.cmake
+            share/cmake/ctnn/ctnnTargets.cmake share/pkgconfig/ctnn.pc share/doc/ctnn/LICENSE)
+    if(NOT EXISTS ${PREFIX}/${f})
+      message(FATAL_ERROR "the install lacks ${f}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE stray RELATIVE ${PREFIX} ${PREFIX}/lib/* ${PREFIX}/bin/*)
+  if(stray)
+    message(FATAL_ERROR "a header-only install put files in lib/ or bin/: ${stray}")
+  endif()
+  message(STATUS "installed ctnn into ${PREFIX}")
+
+elseif(MODE STREQUAL "find_package")
+  file(REMOVE_RECURSE ${WORK_DIR})
+  run(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR} ${consumer_config}
+              -DCMAKE_PREFIX_PATH=${PREFIX} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  # It must have found the install under test, not another ctnn on the machine.
+  file(STRINGS ${WORK_DIR}/CMakeCache.txt ctnn_dir REGEX "^ctnn_DIR:")
+  if(NOT ctnn_dir MATCHES "${PREFIX}/share/cmake/ctnn")
+    message(FATAL_ERROR "find_package(ctnn) found ${ctnn_dir}, not the install in ${PREFIX}")
+  endif()
+  run(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR})
+  run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+
+elseif(MODE STREQUAL "pkg_config")
+  file(REMOVE_RECURSE ${WORK_DIR})
+  file(MAKE_DIRECTORY ${WORK_DIR})
+  find_program(PKG_CONFIG NAMES pkg-config pkgconf REQUIRED)
+  set(ENV{PKG_CONFIG_PATH} ${PREFIX}/share/pkgconfig)
+  execute_process(COMMAND ${PKG_CONFIG} --cflags --libs ctnn RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE flags ERROR_VARIABLE err OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pkg-config --cflags --libs ctnn failed: ${err}")
+  endif()
+  message(STATUS "pkg-config --cflags --libs ctnn: ${flags}")
+  if(NOT flags MATCHES "-I${PREFIX}/share/pkgconfig/../../include")
+    message(FATAL_ERROR "ctnn.pc does not point into the install ${PREFIX}: ${flags}")
+  endif()
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  # pkg-config's -I does not make ctnn's headers system headers: a user's warnings apply to them.
+  run(COMMAND ${CXX} -std=c++20 -O2 -Wall -Wextra -Wpedantic ${CONSUMER_DIR}/main.cpp ${flags}
+              -o ${WORK_DIR}/consumer)
+  run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+
+elseif(MODE STREQUAL "add_subdirectory")
+  file(REMOVE_RECURSE ${WORK_DIR})
+  run(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR} ${consumer_config}
+              -DCTNN_SOURCE_DIR=${CTNN_SOURCE_DIR})
+  # As a subproject ctnn adds its library target only: no tests, examples or install rules.
+  file(STRINGS ${WORK_DIR}/CMakeCache.txt tests_option REGEX "^CTNN_BUILD_TESTS:BOOL=")
+  if(NOT tests_option STREQUAL "CTNN_BUILD_TESTS:BOOL=OFF")
+    message(FATAL_ERROR "as a subproject ctnn should not build its tests: ${tests_option}")
+  endif()
+  run(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR})
+  run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+
+else()
+  message(FATAL_ERROR "consumer_test.cmake: unknown MODE '${MODE}'")
+endif()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checkpoints round-trip between ctnn and PyTorch, for each model given:
+#   1. ctnn writes seeded weights, an input batch and its output on it;
+#   2. tools/checkpoint_roundtrip.py loads ctnn's safetensors into the equivalent PyTorch
+#      nn.Sequential (plain Python: no safetensors package), checks PyTorch's output against
+#      ctnn's, then writes PyTorch-initialised weights as safetensors with PyTorch's output;
+#   3. ctnn loads PyTorch's weights and checks its output against PyTorch's.
+# Usage: roundtrip.sh ROUNDTRIP_PROGRAM WORKDIR MODEL...
+set -euo pipefail
+program=$1
+work=$2
+shift 2
+script="$(dirname "$0")/../../tools/checkpoint_roundtrip.py"
+for model in "$@"; do
+  dir=$work/$model
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$program" write "$dir" "$model"
+  /usr/bin/python3 "$script" "$dir" --model "$model"
+  "$program" check "$dir" "$model"
+done
+echo "$# passed, 0 failed"

@@ -1,0 +1,130 @@
+// The float (SIMD, parallel) element-wise kernels against the plain loops run in double, on
+// sizes that leave vector tails and span several parallel pieces.
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/parallel.hpp"
+
+namespace k = ctnn::kernels;
+
+namespace {
+std::vector<float> random_vec(std::size_t n, unsigned seed, float lo = -3, float hi = 3) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& e : v)
+    e = u(rng);
+  return v;
+}
+std::vector<double> to_double(const std::vector<float>& v) {
+  return {v.begin(), v.end()};
+}
+double max_diff(const std::vector<float>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    d = std::max(d, std::isfinite(a[i]) ? std::abs(double(a[i]) - b[i]) : INFINITY);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("element-wise float kernels match the plain loops", "[kernels][elementwise]") {
+  for (std::size_t count : {std::size_t(1), std::size_t(17), std::size_t(100003)}) {
+    INFO("count " << count);
+    auto x = random_vec(count, 1), dy = random_vec(count, 2);
+    x[0] = 0.0f;  // ReLU's gradient at exactly 0 is 0
+    const auto xd = to_double(x), dyd = to_double(dy);
+    std::vector<float> y(count);
+    std::vector<double> yd(count);
+
+    k::relu_forward(x.data(), y.data(), count);
+    k::relu_forward(xd.data(), yd.data(), count);
+    CHECK(max_diff(y, yd) == 0);
+    k::relu_backward(x.data(), dy.data(), y.data(), count);
+    k::relu_backward(xd.data(), dyd.data(), yd.data(), count);
+    CHECK(max_diff(y, yd) == 0);
+
+    auto big = random_vec(count, 3, -100, 100);  // exp must not overflow
+    const auto bigd = to_double(big);
+    k::sigmoid_forward(big.data(), y.data(), count);
+    k::sigmoid_forward(bigd.data(), yd.data(), count);
+    CHECK(max_diff(y, yd) < 1e-6);
+    k::sigmoid_forward(x.data(), y.data(), count);
+    k::sigmoid_forward(xd.data(), yd.data(), count);
+    CHECK(max_diff(y, yd) < 1e-6);
+    std::vector<float> dx(count);
+    k::sigmoid_backward(y.data(), dy.data(), dx.data(), count);
+    std::vector<double> dxd(count);
+    k::sigmoid_backward(to_double(y).data(), dyd.data(), dxd.data(), count);
+    CHECK(max_diff(dx, dxd) < 1e-6);
+
+    std::vector<float> acc = x;
+    std::vector<double> accd = xd;
+    k::add_inplace(acc.data(), dy.data(), count);
+    k::add_inplace(accd.data(), dyd.data(), count);
+    CHECK(max_diff(acc, accd) < 1e-6);
+  }
+}
+
+TEST_CASE("bias kernels match the plain loops", "[kernels][elementwise]") {
+  const std::size_t n = 3, channels = 7, plane = 29 * 31;
+  auto y = random_vec(n * channels * plane, 4);
+  const auto b = random_vec(channels, 5);
+  auto yd = to_double(y);
+  k::add_bias(y.data(), b.data(), n, channels, plane);
+  k::add_bias(yd.data(), to_double(b).data(), n, channels, plane);
+  CHECK(max_diff(y, yd) < 1e-6);
+
+  auto db = random_vec(channels, 6);
+  auto dbd = to_double(db);
+  k::bias_backward(y.data(), db.data(), n, channels, plane);
+  k::bias_backward(to_double(y).data(), dbd.data(), n, channels, plane);
+  CHECK(max_diff(db, dbd) < 1e-3);  // sums of ~2700 values of magnitude ~3
+}
+
+TEST_CASE("upsampling, concat and split match the plain loops", "[kernels][elementwise]") {
+  const std::size_t planes = 5, h = 7, w = 9;
+  const auto x = random_vec(planes * h * w, 7);
+  std::vector<float> up(planes * h * w * 4);
+  k::upsample_nearest_forward<2>(x.data(), up.data(), planes, h, w);
+  CHECK(up[0] == x[0]);
+  CHECK(up[1] == x[0]);
+  CHECK(up[2 * w * 2 + 2] == x[w + 1]);  // row 2, col 2 -> x[1][1]
+  std::vector<float> back(x.size());
+  k::upsample_nearest_backward<2>(up.data(), back.data(), planes, h, w);
+  std::vector<double> expect(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    expect[i] = 4.0 * x[i];
+  CHECK(max_diff(back, expect) < 1e-5);
+
+  const auto a = random_vec(2 * 6, 8), b = random_vec(2 * 4, 9);
+  std::vector<float> cat(20), a2(12), b2(8);
+  k::concat_samples(a.data(), 6, b.data(), 4, cat.data(), 2);
+  CHECK(cat[6] == b[0]);
+  CHECK(cat[10] == a[6]);
+  k::split_samples(cat.data(), a2.data(), 6, b2.data(), 4, 2);
+  CHECK(a2 == a);
+  CHECK(b2 == b);
+}
+
+TEST_CASE("the Adam update matches the plain loop", "[kernels][elementwise]") {
+  const std::size_t count = 1000;
+  for (float wd : {0.0f, 0.01f}) {
+    auto p = random_vec(count, 10), m = random_vec(count, 11, 0, 1),
+         v = random_vec(count, 12, 0, 1);
+    const auto g = random_vec(count, 13);
+    auto pd = to_double(p), md = to_double(m), vd = to_double(v);
+    k::adam_update(p.data(), g.data(), m.data(), v.data(), count, 1e-3f, 0.9f, 0.999f, 1e-8f, wd,
+                   0.19f, 0.0447f);
+    k::adam_update(pd.data(), to_double(g).data(), md.data(), vd.data(), count, 1e-3, 0.9, 0.999,
+                   1e-8, double(wd), 0.19, 0.0447);
+    CHECK(max_diff(p, pd) < 1e-6);
+    CHECK(max_diff(m, md) < 1e-6);
+    CHECK(max_diff(v, vd) < 1e-6);
+  }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""The PyTorch half of the checkpoint round trip (tests/roundtrip/roundtrip.sh runs both halves).
+
+    /usr/bin/python3 tools/checkpoint_roundtrip.py DIR --model initial|final|upsample
+
+1. Reads DIR/ctnn_weights.safetensors (written by ctnn's io::save_weights) with plain Python,
+   loads it into the equivalent PyTorch nn.Sequential (make_model of tools/train_reference.py)
+   with strict=True (every name and shape must match), runs it on DIR/input.npy and compares
+   with ctnn's output DIR/ctnn_output.npy: max |difference| <= 1e-5.
+2. Initialises the same model with PyTorch's own default initialisation (seeded), writes its
+   state_dict as DIR/torch_weights.safetensors with plain Python, and its output on the same
+   input as DIR/torch_output.npy, for ctnn to load and compare.
+
+Debian has no safetensors package; the format is simple enough to read and write by hand (see
+docs/checkpoints.md): an 8-byte little-endian header length N, N bytes of JSON, the data.
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_reference import make_model  # noqa: E402
+
+TOLERANCE = 1e-5
+DTYPES = {"F32": np.float32, "F64": np.float64}
+
+
+def read_safetensors(path):
+    """Returns (state_dict of torch tensors, metadata dict)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    metadata = header.pop("__metadata__", {})
+    state = {}
+    for name, e in header.items():
+        begin, end = e["data_offsets"]
+        a = np.frombuffer(data[begin:end], dtype=DTYPES[e["dtype"]]).reshape(e["shape"])
+        state[name] = torch.from_numpy(a.copy())
+    return state, metadata
+
+
+def write_safetensors(path, state, metadata=None):
+    """Writes a state_dict of float32 tensors, in its order."""
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, t in state.items():
+        b = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    text = json.dumps(header, separators=(",", ":"))
+    text += " " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text.encode() + b"".join(blobs))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("dir")
+    p.add_argument("--model", default="initial")
+    p.add_argument("--seed", type=int, default=5)
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    x = torch.from_numpy(np.load(os.path.join(a.dir, "input.npy")))
+
+    # 1. ctnn -> PyTorch.
+    state, metadata = read_safetensors(os.path.join(a.dir, "ctnn_weights.safetensors"))
+    model = make_model(a.model)
+    model.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        y = model(x).numpy()
+    want = np.load(os.path.join(a.dir, "ctnn_output.npy"))
+    err = float(np.abs(y.astype(np.float64) - want).max())
+    print(f"checkpoint_roundtrip: {a.model}: ctnn's weights in PyTorch ({len(state)} tensors, "
+          f"network {metadata.get('ctnn_network', '?')[:40]}...): max |PyTorch - ctnn| = "
+          f"{err:.3g} over {y.size} outputs (tolerance {TOLERANCE:g})")
+    if not err <= TOLERANCE:
+        return 1
+
+    # 2. PyTorch -> ctnn: PyTorch's own initialisation, so nothing is shared with ctnn's.
+    torch.manual_seed(a.seed)
+    model = make_model(a.model)
+    with torch.no_grad():
+        y = model(x).numpy()
+    write_safetensors(os.path.join(a.dir, "torch_weights.safetensors"), model.state_dict(),
+                      {"format": "pt"})
+    np.save(os.path.join(a.dir, "torch_output.npy"), y)
+    print(f"checkpoint_roundtrip: wrote torch_weights.safetensors and torch_output.npy in {a.dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

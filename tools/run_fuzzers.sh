@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of tests/fuzz/ (clang++ -fsanitize=fuzzer,address,undefined)
+# and runs each for a bounded time from its seed corpus, then prints what each did.
+#   bash tools/run_fuzzers.sh [seconds per harness, default 60] [harness...]
+#   (harnesses: npy safetensors png; default all three)
+#
+# Seeds: tests/fuzz/corpus/<harness>/ (valid files, from tools/make_bad_corpus.py) and the
+# matching files of tests/data/bad/. New inputs that reach new code go to
+# build-fuzz/corpus/<harness>/ (kept between runs, not committed); a crash, a sanitizer report,
+# a leak, a timeout (10 s per input) or running out of memory (2 GB) writes the input to
+# build-fuzz/artifacts/<harness>/ and fails this script. Reproduce one with
+#   build-fuzz/fuzz_<harness> build-fuzz/artifacts/<harness>/crash-...
+# then fix it, and add the input to tests/data/bad/ (via tools/make_bad_corpus.py) with a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+shift || true
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy safetensors png)
+cxx=${CTNN_CLANG:-clang++}
+out=build-fuzz
+mkdir -p "$out"
+
+declare -A bad_glob=([npy]="npy_*.npy" [safetensors]="st_*.safetensors" [png]="png_*.png")
+declare -A libs=([npy]="" [safetensors]="-ltbb" [png]="")
+
+status=0
+summary=()
+for h in "${harnesses[@]}"; do
+  [ -n "${bad_glob[$h]:-}" ] || { echo "run_fuzzers: unknown harness '$h'" >&2; exit 2; }
+  bin=$out/fuzz_$h
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -fno-omit-frame-pointer -Iinclude -Itests/fuzz "tests/fuzz/fuzz_$h.cpp" -o "$bin" ${libs[$h]}
+  build_s=$(($(date +%s) - start))
+  corpus=$out/corpus/$h
+  artifacts=$out/artifacts/$h
+  mkdir -p "$corpus" "$artifacts"
+  cp -n tests/fuzz/corpus/"$h"/* "$corpus"/
+  # shellcheck disable=SC2086
+  cp -n tests/data/bad/${bad_glob[$h]} "$corpus"/
+  log=$out/fuzz_$h.log
+  rc=0
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 || true)
+  files=$(find "$corpus" -type f | wc -l)
+  if [ "$rc" -eq 0 ]; then
+    finding="no finding"
+  else
+    status=1
+    finding="FINDING (exit $rc): $(grep -m1 -E 'ERROR: |runtime error|==ERROR|deadly signal|Test unit written' "$log" || echo 'see log'); artifacts in $artifacts, log $log"
+  fi
+  summary+=("fuzz_$h: built in ${build_s} s, ran ${seconds} s: ${execs:-?} executions (${rate:-?}/s), ${cov:-cov: ?} edges, corpus $files files: $finding")
+done
+printf '%s\n' "${summary[@]}"
+exit $status
