@@ -29,9 +29,10 @@
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/kernels/simd.hpp"
 
-// With the one-lane fallback GCC 12 loses track of op_tile filling the whole tile and warns
-// that store_tile may read it uninitialised: a false positive.
-#if defined(CTNN_KERNELS_SCALAR) && defined(__GNUC__) && !defined(__clang__)
+// GCC 12 loses track of op_tile filling the whole tile (with the one-lane fallback, and with
+// AVX-512 masked loads for narrow layers such as 8 channels on 16x16) and warns that store_tile
+// may read it uninitialised: a false positive, silenced for this header only.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define CTNN_FAST_CONV_POP_DIAGNOSTIC
