@@ -31,8 +31,10 @@ const char* usage() {
        ctnn_build_dataset --stats DIR
 
 Builds Noise2Noise training data from photos: every photo is box-downsampled to several scales
-(short side 96..1024 pixels), cut into non-overlapping 32x32 tiles, near-flat tiles are dropped,
-and the photos are split between training and validation (no photo in both). Writes to --out:
+(short side 32..256 pixels), cut into non-overlapping 32x32 tiles, near-flat tiles are dropped,
+and the photos are split between training and validation (no photo in both). When the training
+photos give fewer tiles than --train, tiles are also used mirrored and rotated (up to 8
+orientations, each with its own noise draws). Writes to --out:
   train_input.npy, train_target.npy  two independent noisy draws of the same clean tiles
   val_input.npy, val_target.npy      noisy and clean validation tiles
   manifest.json                      parameters, photos of each split, noise statistics
@@ -50,7 +52,7 @@ Options:
   --threads N      worker threads (default: all cores)
   --short-side MIN:MAX
                    scales: every integer downsampling factor that brings a photo's short side
-                   into MIN..MAX pixels (default 96:1024)
+                   into MIN..MAX pixels (default 32:256)
   --min-std X      drop tiles whose luma std is below X (0..255 scale; default 3)
   --stats DIR      only print the noise statistics of DIR/val_input.npy against
                    DIR/val_target.npy (e.g. the course's data converted by tools/ee559_to_npy.py)
@@ -187,6 +189,11 @@ int build(const Options& o) {
   std::printf(
       "tiles: %zu cut, %zu kept after dropping near-flat ones (%zu train, %zu validation)\n", cut,
       kept, ds.train_available, ds.val_available);
+  if (ds.train_orientations > 1)
+    std::printf(
+        "training tiles used in up to %zu orientations (mirrored, rotated) to give %zu "
+        "pairs from %zu tiles\n",
+        ds.train_orientations, ds.train_input.shape()[0], ds.train_available);
   std::printf("wrote %zu training pairs and %zu validation pairs to %s in %.1f s\n",
               ds.train_input.shape()[0], ds.val_input.shape()[0], o.out.string().c_str(), seconds);
   std::printf("noise %s, train_input vs clean:\n%s", data::noise_model_name(o.build.noise).c_str(),

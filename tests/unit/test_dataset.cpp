@@ -148,6 +148,63 @@ TEST_CASE("tile_luma_std is zero for a flat tile and grows with contrast", "[dat
   CHECK(tile_luma_std(halves.data()) == Approx(10.0));
 }
 
+TEST_CASE("copy_tile_oriented mirrors, rotates and transposes a tile", "[dataset]") {
+  std::vector<std::uint8_t> tile(tile_bytes);
+  for (std::size_t i = 0; i < tile_bytes; ++i)
+    tile[i] = static_cast<std::uint8_t>((i * 7 + i / 97) % 251);
+  const auto at = [](const std::vector<std::uint8_t>& t, std::size_t k, std::size_t y,
+                     std::size_t x) { return t[(k * tile_side + y) * tile_side + x]; };
+  std::set<std::string> seen;  // tiles as byte strings
+  for (std::size_t o = 0; o < tile_orientations; ++o) {
+    std::vector<std::uint8_t> out(tile_bytes);
+    copy_tile_oriented(tile.data(), out.data(), o);
+    seen.emplace(out.begin(), out.end());
+    for (std::size_t k = 0; k < tile_channels; ++k)
+      for (std::size_t y = 0; y < tile_side; ++y)
+        for (std::size_t x = 0; x < tile_side; ++x) {
+          std::size_t sy = (o & 2) ? tile_side - 1 - y : y, sx = (o & 1) ? tile_side - 1 - x : x;
+          if (o & 4) std::swap(sy, sx);
+          REQUIRE(at(out, k, y, x) == at(tile, k, sy, sx));
+        }
+  }
+  CHECK(seen.size() == tile_orientations);  // eight different images
+  std::vector<std::uint8_t> same(tile_bytes);
+  copy_tile_oriented(tile.data(), same.data(), 0);
+  CHECK(same == tile);
+  copy_tile_oriented(tile.data(), same.data(), 1);  // left-right: the first column comes last
+  CHECK(at(same, 2, 5, tile_side - 1) == at(tile, 2, 5, 0));
+  copy_tile_oriented(tile.data(), same.data(), 4);  // transpose
+  CHECK(at(same, 1, 3, 17) == at(tile, 1, 17, 3));
+}
+
+TEST_CASE("the builder uses tiles in other orientations only when it runs short of tiles",
+          "[dataset]") {
+  TempDir dir("orientations");
+  write_photos(dir.path);
+  const PhotoDataset enough = build_photo_dataset(small_options(dir.path));
+  CHECK(enough.train_orientations == 1);
+  const std::size_t available = enough.train_available;
+  REQUIRE(available > 0);
+
+  PhotoDatasetOptions more = small_options(dir.path);
+  more.train_count = 3 * available - 1;
+  const PhotoDataset ds = build_photo_dataset(more);
+  CHECK(ds.train_orientations == 3);
+  REQUIRE(ds.train_input.shape()[0] == more.train_count);
+  // Reused tiles are turned, not copied: almost every clean training tile is a new image.
+  std::set<std::string> distinct;
+  for (std::size_t i = 0; i < more.train_count; ++i) {
+    const std::uint8_t* t = ds.train_clean.data() + i * tile_bytes;
+    distinct.emplace(t, t + tile_bytes);
+  }
+  CHECK(distinct.size() > 2 * available);
+  CHECK(ds.val_input.shape()[0] == more.val_count);  // validation never reuses a tile
+
+  more.train_count = 8 * available + 1;
+  CHECK_THROWS_WITH(build_photo_dataset(more),
+                    Catch::Contains("too few tiles") && Catch::Contains("in their 8 orientations"));
+}
+
 TEST_CASE("find_photos finds JPEG and PNG files recursively, sorted", "[dataset]") {
   TempDir dir("find");
   write_photos(dir.path);

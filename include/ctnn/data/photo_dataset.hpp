@@ -7,10 +7,12 @@
 ///
 /// Each photo is box-downsampled by every integer factor that brings its short side into
 /// [min_short_side, max_short_side], each scale is cut into non-overlapping 32x32 tiles, and
-/// near-flat tiles are dropped. Photos, not tiles, are split between training and validation,
-/// so no photo contributes to both and the validation PSNR measures generalisation to unseen
-/// pictures. Everything random derives from the seed: same photos + same seed = same bytes.
-/// Needs Debian's libstb-dev (link its `stb` library).
+/// near-flat tiles are dropped. When the training photos give fewer tiles than training pairs,
+/// tiles are also used mirrored and rotated (at most 8 orientations, each its own noise draws).
+/// Photos, not tiles, are split between training and validation, so no photo contributes to both
+/// and the validation PSNR measures generalisation to unseen pictures. Everything random derives
+/// from the seed: same photos + same seed = same bytes. Needs Debian's libstb-dev (link its `stb`
+/// library).
 
 #include <algorithm>
 #include <array>
@@ -44,9 +46,12 @@ struct PhotoDatasetOptions {
   std::size_t val_count = 1000;
   NoiseModel noise = CourseNoise{};
   std::uint64_t seed = 0;
-  /// Scales: every integer downsampling factor that puts the short side in this range.
-  std::size_t min_short_side = 96;
-  std::size_t max_short_side = 1024;
+  /// Scales: every integer downsampling factor that puts the short side in this range. The
+  /// default makes a tile span 1/8 to all of the photo's short side, so tiles hold a scene's
+  /// detail the way the course's 32 x 32 thumbnails do; close-ups of large photos (short side
+  /// up to 1024) are mostly smooth, and there a 3x3 median filter beats any short training.
+  std::size_t min_short_side = 32;
+  std::size_t max_short_side = 256;
   /// Tiles whose luma std is below this are dropped as near-flat.
   double min_tile_std = 3.0;
   /// At least this share of the photos goes to validation (more if their tiles do not reach
@@ -73,6 +78,9 @@ struct PhotoDataset {
   ImageBatch train_clean;  ///< the clean tiles behind the training pairs (not written)
   std::vector<std::uint32_t> train_photo, val_photo;  ///< source photo index of each tile
   std::size_t train_available = 0, val_available = 0;
+  /// Orientations the training tiles were drawn in: 1 when the training photos give at least
+  /// train_count tiles, else enough (at most 8) that they do.
+  std::size_t train_orientations = 1;
   NoiseStats train_noise, val_noise;  ///< train_input vs train_clean, val_input vs val_target
 };
 
@@ -122,13 +130,20 @@ struct SplitTiles {
   ImageBatch clean;
 };
 
+// `count` tiles of `photos`, in random order. With orientations > 1 every tile is also a
+// candidate in its first `orientations` orientations (copy_tile_oriented), so a split with
+// fewer tiles than pairs uses some of them several times, each time turned another way.
 inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
                              const std::vector<std::size_t>& photos, std::size_t count,
-                             NoiseRng& rng) {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> all;  // (photo, tile in photo)
-  for (std::size_t p : photos)
-    for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t)
-      all.emplace_back(std::uint32_t(p), std::uint32_t(t));
+                             std::size_t orientations, NoiseRng& rng) {
+  struct Candidate {
+    std::uint32_t photo, tile, orientation;
+  };
+  std::vector<Candidate> all;
+  for (std::uint32_t o = 0; o < orientations; ++o)
+    for (std::size_t p : photos)
+      for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t)
+        all.push_back({std::uint32_t(p), std::uint32_t(t), o});
   std::vector<std::size_t> order(all.size());
   std::iota(order.begin(), order.end(), 0);
   shuffle(order, rng);
@@ -136,10 +151,10 @@ inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles
   out.clean = ImageBatch::from_shape({count, tile_channels, tile_side, tile_side});
   out.photo.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
-    const auto [p, t] = all[order[i]];
-    out.photo[i] = p;
-    std::copy_n(tiles_of_photo[p].data() + std::size_t(t) * tile_bytes, tile_bytes,
-                out.clean.data() + i * tile_bytes);
+    const Candidate c = all[order[i]];
+    out.photo[i] = c.photo;
+    copy_tile_oriented(tiles_of_photo[c.photo].data() + std::size_t(c.tile) * tile_bytes,
+                       out.clean.data() + i * tile_bytes, c.orientation);
   }
   return out;
 }
@@ -221,18 +236,22 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
     throw std::runtime_error("too few tiles: validation needs " + std::to_string(opt.val_count) +
                              " but the photos give " + std::to_string(total) +
                              " tiles in all (lower --val or add photos)");
-  if (ds.train_available < opt.train_count)
-    throw std::runtime_error("too few tiles: " + std::to_string(ds.train_available) +
-                             " training tiles from " + std::to_string(train_photos.size()) +
-                             " photos (" + std::to_string(ds.val_available) +
-                             " more went to validation with " + std::to_string(val_photos.size()) +
-                             " photos), --train asks for " + std::to_string(opt.train_count) +
-                             " (lower --train or add photos)");
+  if (ds.train_available * tile_orientations < opt.train_count)
+    throw std::runtime_error(
+        "too few tiles: " + std::to_string(ds.train_available) + " training tiles from " +
+        std::to_string(train_photos.size()) + " photos (" + std::to_string(ds.val_available) +
+        " more went to validation with " + std::to_string(val_photos.size()) +
+        " photos) give at most " + std::to_string(ds.train_available * tile_orientations) +
+        " pairs in their 8 orientations, --train asks for " + std::to_string(opt.train_count) +
+        " (lower --train or add photos)");
+  // Training reuses tiles in other orientations only when it must; validation never does.
+  ds.train_orientations = (opt.train_count + ds.train_available - 1) / ds.train_available;
 
   NoiseRng pick_rng = stream_rng(opt.seed, detail::pick_stream, 0);
-  detail::SplitTiles train =
-      detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count, pick_rng);
-  detail::SplitTiles val = detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, pick_rng);
+  detail::SplitTiles train = detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count,
+                                                ds.train_orientations, pick_rng);
+  detail::SplitTiles val =
+      detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, 1, pick_rng);
   tiles_of_photo.clear();
   for (std::uint32_t p : train.photo)
     ++ds.photos[p].tiles_used;
@@ -315,7 +334,8 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
        std::to_string(opt.max_short_side) + "],\n";
   j += "  \"min_tile_std\": " + json_number(opt.min_tile_std) + ",\n";
   j += "  \"train\": {\"count\": " + std::to_string(ds.train_input.shape()[0]) +
-       ", \"tiles_available\": " + std::to_string(ds.train_available) + "},\n";
+       ", \"tiles_available\": " + std::to_string(ds.train_available) +
+       ", \"orientations\": " + std::to_string(ds.train_orientations) + "},\n";
   j += "  \"val\": {\"count\": " + std::to_string(ds.val_input.shape()[0]) +
        ", \"tiles_available\": " + std::to_string(ds.val_available) + "},\n";
   j += "  \"noise_stats\": {\"train_input_vs_clean\": " + detail::noise_stats_json(ds.train_noise) +

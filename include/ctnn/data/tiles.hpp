@@ -100,6 +100,26 @@ inline std::size_t cut_tiles(const RgbImage& image, std::vector<std::uint8_t>& o
   return rows * cols;
 }
 
+/// Number of orientations of a square tile: the 4 rotations, each optionally mirrored.
+inline constexpr std::size_t tile_orientations = 8;
+
+/// Copies a 3 x 32 x 32 tile in one of its 8 orientations (0 = as is): bit 0 mirrors left-right,
+/// bit 1 mirrors top-bottom, bit 2 transposes. A photo's content is as plausible mirrored or
+/// rotated, so a data set short of tiles can use each in several orientations.
+inline void copy_tile_oriented(const std::uint8_t* src, std::uint8_t* dst,
+                               std::size_t orientation) {
+  const bool flip_x = (orientation & 1) != 0, flip_y = (orientation & 2) != 0,
+             transpose = (orientation & 4) != 0;
+  constexpr std::size_t last = tile_side - 1;
+  for (std::size_t k = 0; k < tile_channels; ++k)
+    for (std::size_t y = 0; y < tile_side; ++y)
+      for (std::size_t x = 0; x < tile_side; ++x) {
+        std::size_t sy = flip_y ? last - y : y, sx = flip_x ? last - x : x;
+        if (transpose) std::swap(sy, sx);
+        dst[(k * tile_side + y) * tile_side + x] = src[(k * tile_side + sy) * tile_side + sx];
+      }
+}
+
 /// Standard deviation of a tile's luma (the mean of its three channels), on the 0..255 scale.
 /// Near 0 for a flat tile; a tile of textured grass is around 20, a tile with an edge more.
 inline double tile_luma_std(const std::uint8_t* tile) {
