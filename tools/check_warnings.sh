@@ -3,23 +3,31 @@
 # with clang++ and -Werror (ctnn_project_options: -Wall -Wextra -Wpedantic -Wconversion
 # -Wshadow), then runs the compile-fail cases under clang++, so that their expected messages
 # hold for both compilers. The g++ build of the README's test command covers g++.
-#   bash tools/check_warnings.sh [build directory, default build-clang-ci]
-# Unoptimised (-O0, no -g): clang's warnings do not depend on optimisation, and nothing built
-# here is run except through the compiler.
+#   bash tools/check_warnings.sh [build directory, default build-asan]
+# The build is also CI's AddressSanitizer + UndefinedBehaviorSanitizer build (-O1
+# -fsanitize=address,undefined -fno-sanitize-recover=all, line tables for the reports'
+# stacks): clang's warnings do not depend on optimisation or sanitizers, so one clang++ build
+# serves both, and tools/check_sanitizers.sh asan (which .ci/run runs) calls this script, then
+# runs the test suite in the same directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_dir=${1:-build-clang-ci}
+build_dir=${1:-build-asan}
 cxx=${CTNN_CLANG:-clang++}
 if ! command -v "$cxx" >/dev/null; then
   echo "check_warnings: $cxx not found (bash tools/install_deps.sh installs clang)" >&2
   exit 1
 fi
 
+sanitize="-fsanitize=address,undefined"
 start=$(date +%s)
-cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCTNN_WERROR=ON >/dev/null
-cmake --build "$build_dir" -j2
-ctest --test-dir "$build_dir" --output-on-failure -R "compile_fail" -j2
-echo "check_warnings: $($cxx --version | head -1): no warnings, compile-fail cases pass" \
-  "($(($(date +%s) - start)) s)"
+cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" -DCTNN_WERROR=ON \
+  "-DCMAKE_CXX_FLAGS=$sanitize -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+  "-DCMAKE_EXE_LINKER_FLAGS=$sanitize" \
+  -DCTNN_BUILD_DOCS=OFF -DCTNN_INSTALL=OFF >/dev/null
+cmake --build "$build_dir" -j"${CTNN_JOBS:-2}"
+built=$(($(date +%s) - start))
+ctest --test-dir "$build_dir" --output-on-failure -R "compile_fail" -j"${CTNN_JOBS:-2}"
+echo "check_warnings: $($cxx --version | head -1): no warnings (built in $built s)," \
+  "compile-fail cases pass ($(($(date +%s) - start)) s in all)"

@@ -7,9 +7,10 @@
    loads it into the equivalent PyTorch nn.Sequential (make_model of tools/train_reference.py)
    with strict=True (every name and shape must match), runs it on DIR/input.npy and compares
    with ctnn's output DIR/ctnn_output.npy: max |difference| <= 1e-5.
-2. Initialises the same model with PyTorch's own default initialisation (seeded), writes its
-   state_dict as DIR/torch_weights.safetensors with plain Python, and its output on the same
-   input as DIR/torch_output.npy, for ctnn to load and compare.
+2. Initialises the same model with PyTorch's own default initialisation (seeded), trains it a
+   few Adam steps in PyTorch, writes its state_dict as DIR/torch_weights.safetensors with plain
+   Python, and its output on the same input as DIR/torch_output.npy, for ctnn to load and
+   compare.
 
 Debian has no safetensors package; the format is simple enough to read and write by hand (see
 docs/checkpoints.md): an 8-byte little-endian header length N, N bytes of JSON, the data.
@@ -23,11 +24,13 @@ import sys
 
 import numpy as np
 import torch
+from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_reference import make_model  # noqa: E402
 
 TOLERANCE = 1e-5
+TRAIN_STEPS = 5
 DTYPES = {"F32": np.float32, "F64": np.float64}
 
 
@@ -87,9 +90,22 @@ def main():
     if not err <= TOLERANCE:
         return 1
 
-    # 2. PyTorch -> ctnn: PyTorch's own initialisation, so nothing is shared with ctnn's.
+    # 2. PyTorch -> ctnn: PyTorch's own initialisation, so nothing is shared with ctnn's, and a
+    # few Adam steps in PyTorch on noisy pairs.
     torch.manual_seed(a.seed)
     model = make_model(a.model)
+    noisy = torch.rand(4, 3, 32, 32)
+    target = (noisy + 0.2 * torch.randn_like(noisy)).clamp(0, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(TRAIN_STEPS):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(noisy), target)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    print(f"checkpoint_roundtrip: {a.model}: trained {TRAIN_STEPS} Adam steps in PyTorch "
+          f"(loss {losses[0]:.5f} -> {losses[-1]:.5f})")
     with torch.no_grad():
         y = model(x).numpy()
     write_safetensors(os.path.join(a.dir, "torch_weights.safetensors"), model.state_dict(),

@@ -1,7 +1,8 @@
 // The C++ half of the PyTorch round trip (tests/roundtrip/roundtrip.sh runs both halves):
-//   roundtrip write DIR MODEL   ctnn's weights (seeded init) as DIR/ctnn_weights.safetensors,
-//                               an input batch as DIR/input.npy and ctnn's output on it as
-//                               DIR/ctnn_output.npy
+//   roundtrip write DIR MODEL   trains the model a few Adam steps in ctnn (so the weights are
+//                               trained ones, not the initialisation), writes its weights as
+//                               DIR/ctnn_weights.safetensors, a fresh input batch as
+//                               DIR/input.npy and ctnn's output on it as DIR/ctnn_output.npy
 //   roundtrip check DIR MODEL   loads DIR/torch_weights.safetensors (written by PyTorch through
 //                               tools/checkpoint_roundtrip.py), runs DIR/input.npy, and
 //                               compares with PyTorch's output DIR/torch_output.npy
@@ -27,19 +28,45 @@ namespace {
 constexpr std::size_t batch = 2;
 constexpr double tolerance = 1e-5;
 
+constexpr std::size_t train_batch = 4;
+constexpr int train_steps = 5;
+
+// Uniform values in [0, 1].
+void fill_uniform(float* p, std::size_t n, Rng& rng) {
+  for (std::size_t i = 0; i < n; ++i)
+    p[i] = float(rng.uniform(0.0, 1.0));
+}
+
 template <class Net>
 int write(const fs::path& dir) {
   Net net{Seed{7}};
   Rng rng{Seed{11}};
+  // Noise2Noise in miniature: noisy images against other noisy copies of them.
+  Batch<typename Net::input_shape> noisy(train_batch);
+  Batch<typename Net::output_shape> target(train_batch);
+  fill_uniform(noisy.data(), noisy.size(), rng);
+  for (std::size_t i = 0; i < target.size(); ++i)
+    target.data()[i] = std::clamp(noisy.data()[i] + float(0.2 * rng.normal()), 0.0f, 1.0f);
+  Adam<float> opt{net.parameters(), {.lr = 1e-3}};
+  MSELoss<typename Net::output_shape> loss;
+  float first = 0, last = 0;
+  for (int step = 0; step < train_steps; ++step) {
+    opt.zero_grad();
+    last = loss.forward(net.forward(noisy), target);
+    if (step == 0) first = last;
+    net.backward(loss.backward());
+    opt.step();
+  }
   xt::xtensor<float, 4> x(std::array<std::size_t, 4>{batch, 3, 32, 32});
-  for (auto& v : x)
-    v = float(rng.uniform(0.0, 1.0));
+  fill_uniform(x.data(), x.size(), rng);
   const auto& y = net.forward(x);
   io::save_weights(net, dir / "ctnn_weights.safetensors");
   io::save_npy(dir / "input.npy", x);
   io::save_npy(dir / "ctnn_output.npy", y.tensor());
-  std::printf("roundtrip: wrote %s/{ctnn_weights.safetensors, input.npy, ctnn_output.npy}\n",
-              dir.c_str());
+  std::printf(
+      "roundtrip: trained %d Adam steps in ctnn (loss %.5f -> %.5f), wrote %s/"
+      "{ctnn_weights.safetensors, input.npy, ctnn_output.npy}\n",
+      train_steps, double(first), double(last), dir.c_str());
   return 0;
 }
 

@@ -27,8 +27,6 @@
 #include <variant>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <xtensor/xtensor.hpp>
 
 #include "ctnn/core/init.hpp"
@@ -37,6 +35,7 @@
 #include "ctnn/data/tiles.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/io/photo.hpp"
+#include "ctnn/kernels/parallel.hpp"
 
 namespace ctnn::data {
 
@@ -163,8 +162,10 @@ inline ImageBatch noisy_copy(const ImageBatch& clean, const NoiseModel& model, s
                              std::uint64_t stream) {
   ImageBatch noisy = ImageBatch::from_shape(clean.shape());
   const std::size_t n = clean.shape()[0];
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256), [&](const auto& range) {
-    for (std::size_t i = range.begin(); i != range.end(); ++i) {
+  // Each tile's noise comes from its own stream, so the split into pieces changes nothing.
+  constexpr std::size_t piece = 256;
+  kernels::parallel_items((n + piece - 1) / piece, [&](std::size_t k) {
+    for (std::size_t i = k * piece; i < std::min(n, (k + 1) * piece); ++i) {
       NoiseRng rng = stream_rng(seed, stream, i);
       add_noise(model, clean.data() + i * tile_bytes, noisy.data() + i * tile_bytes,
                 tile_side * tile_side, rng);
@@ -190,7 +191,7 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
   ds.photos.resize(names.size());
   std::vector<std::vector<std::uint8_t>> tiles_of_photo(names.size());
   // Photos are independent; each writes only its own slots, so threads cannot change results.
-  tbb::parallel_for(std::size_t(0), names.size(), [&](std::size_t p) {
+  kernels::parallel_items(names.size(), [&](std::size_t p) {
     PhotoSource& src = ds.photos[p];
     src.name = names[p].generic_string();
     const RgbImage image = io::read_photo_rgb(opt.photos / names[p]);

@@ -13,6 +13,25 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+// Under ThreadSanitizer (g++ -fsanitize=thread defines __SANITIZE_THREAD__, clang++ has the
+// feature thread_sanitizer) parallel_items runs its items on std::threads, not TBB's
+// (detail::run_items_on_threads says why).
+#if defined(__SANITIZE_THREAD__)
+#define CTNN_DETAIL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CTNN_DETAIL_TSAN 1
+#endif
+#endif
+#ifdef CTNN_DETAIL_TSAN
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+#endif
+
 namespace ctnn {
 
 namespace kernels::detail {
@@ -20,6 +39,41 @@ inline std::unique_ptr<tbb::global_control>& thread_cap() {
   static std::unique_ptr<tbb::global_control> cap;
   return cap;
 }
+
+#ifdef CTNN_DETAIL_TSAN
+// The ThreadSanitizer build's parallel loop. Debian's libtbb.so is not instrumented, so TSan
+// cannot see how TBB's scheduler hands items to its workers and waits for them: it reports
+// every item's access to the caller's data, and to TBB's own task objects, as a race. What
+// TSan is there to check is ctnn's side: that no two items touch the same memory and that
+// nothing escapes the loop. Plain threads that each take the next item from a shared counter
+// run any two items at the same time, as TBB's work stealing may, and TSan sees all their
+// synchronisation (thread start and join, the counter), so whatever it reports is a race
+// between ctnn's items. These threads allocate; the allocation-free training step is a
+// property of the TBB loop, which every other build uses.
+template <class F>
+void run_items_on_threads(std::size_t count, F& body, std::size_t threads) {
+  threads = std::min(count, std::max<std::size_t>(threads, 2));
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    try {
+      for (std::size_t i = next++; i < count; i = next++)
+        body(i);
+    } catch (...) {
+      const std::lock_guard lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (auto& thread : pool)
+    thread.join();
+  if (error) std::rethrow_exception(error);
+}
+#endif
 }  // namespace kernels::detail
 
 /// Caps the threads every ctnn kernel (and any other TBB work in the process) may use;
@@ -41,7 +95,8 @@ namespace kernels {
 
 /// Runs body(i) for i in [0, count). Each item writes its own outputs in a fixed order, so
 /// which thread runs which item (TBB's auto partitioner decides, stealing work from busy
-/// threads) changes nothing in the result: it is the same for any thread count.
+/// threads) changes nothing in the result: it is the same for any thread count. An exception
+/// thrown by an item reaches the caller.
 template <class F>
 void parallel_items(std::size_t count, F&& body) {
   if (count == 0) return;
@@ -50,11 +105,15 @@ void parallel_items(std::size_t count, F&& body) {
       body(i);
     return;
   }
+#ifdef CTNN_DETAIL_TSAN
+  detail::run_items_on_threads(count, body, std::size_t(num_threads()));
+#else
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1),
                     [&](const tbb::blocked_range<std::size_t>& r) {
                       for (std::size_t i = r.begin(); i != r.end(); ++i)
                         body(i);
                     });
+#endif
 }
 
 }  // namespace kernels
