@@ -28,7 +28,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 jobs=${CTNN_JOBS:-2}
-root=$(pwd)
 
 run_asan() {
   local dir=build-asan start

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Checkpoints round-trip between ctnn and PyTorch, for each model given:
-#   1. ctnn writes seeded weights, an input batch and its output on it;
+#   1. ctnn trains the model a few steps and writes its weights, an input batch and its output
+#      on it;
 #   2. tools/checkpoint_roundtrip.py loads ctnn's safetensors into the equivalent PyTorch
 #      nn.Sequential (plain Python: no safetensors package), checks PyTorch's output against
-#      ctnn's, then writes PyTorch-initialised weights as safetensors with PyTorch's output;
+#      ctnn's, then trains a PyTorch-initialised model a few steps and writes its weights as
+#      safetensors with PyTorch's output;
 #   3. ctnn loads PyTorch's weights and checks its output against PyTorch's.
 # Usage: roundtrip.sh ROUNDTRIP_PROGRAM WORKDIR MODEL...
 set -euo pipefail
