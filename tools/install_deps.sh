@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format clang-tidy
   libxtensor-dev libxsimd-dev libtbb-dev catch2 libbenchmark-dev libstb-dev nlohmann-json3-dev
   libopenblas-dev python3-torch python3-numpy doxygen time
-  libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/run_fuzzers.sh)
+  libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )
 
 missing=()

@@ -17,7 +17,7 @@ cmake --build build -j2 --target ctnn_build_dataset ctnn_noise2noise ctnn_denois
 
 photos="${CTNN_CACHE:-$HOME/.cache/ctnn}/photos"
 data="${CTNN_DATA:-data/photos}"
-bash tools/fetch_photos.sh
+bash tools/data/fetch_photos.sh
 if [ ! -f "$data/val_target.npy" ]; then
   build/examples/noise2noise/ctnn_build_dataset --photos "$photos" --out "$data"
 fi

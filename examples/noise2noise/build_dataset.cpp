@@ -2,7 +2,7 @@
 // course's layout (uint8 N x 3 x 32 x 32 .npy files), or measures the noise of existing data.
 //
 // The course's own pairs come as .pkl files we cannot ship; this builds a stand-in from free
-// photos (tools/fetch_photos.sh fetches some from Debian packages) with noise whose statistics
+// photos (tools/data/fetch_photos.sh fetches some from Debian packages) with noise whose statistics
 // mimic the course's (docs/data.md). The work itself lives in ctnn/data/photo_dataset.hpp.
 
 #include <chrono>
@@ -42,7 +42,7 @@ all uint8 N x 3 x 32 x 32. Same photos + same seed = byte-identical files.
 
 Options:
   --photos DIR     photos (.jpg, .jpeg, .png; searched recursively); fetch free ones with
-                   tools/fetch_photos.sh (they land in ~/.cache/ctnn/photos)
+                   tools/data/fetch_photos.sh (they land in ~/.cache/ctnn/photos)
   --out DIR        output directory, created if needed (default: data)
   --train N        training pairs (default 50000)
   --val N          validation pairs (default 1000)
@@ -55,7 +55,7 @@ Options:
                    into MIN..MAX pixels (default 32:256)
   --min-std X      drop tiles whose luma std is below X (0..255 scale; default 3)
   --stats DIR      only print the noise statistics of DIR/val_input.npy against
-                   DIR/val_target.npy (e.g. the course's data converted by tools/ee559_to_npy.py)
+                   DIR/val_target.npy (e.g. the course's data converted by tools/data/ee559_to_npy.py)
   --help           this text
 )";
 }
@@ -142,7 +142,7 @@ Options parse_options(const std::vector<std::string>& args) {
   }
   if (!o.help && !o.stats && !o.have_photos)
     throw UsageError(
-        "--photos DIR is required (see --help; tools/fetch_photos.sh fetches free "
+        "--photos DIR is required (see --help; tools/data/fetch_photos.sh fetches free "
         "photos)");
   if (!o.help && !o.stats && (o.build.train_count == 0 || o.build.val_count == 0))
     throw UsageError("--train and --val must be at least 1");

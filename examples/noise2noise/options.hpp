@@ -40,7 +40,7 @@ noisy input, classical filters and the course's reference lines.
 
 Data (--data DIR) holds uint8 N x 3 x 32 x 32 .npy files: train_input.npy, train_target.npy
 (the two noisy copies) and val_input.npy, val_target.npy (noisy, clean). Build them from photos
-with ctnn_build_dataset, or convert the course's .pkl files with tools/ee559_to_npy.py.
+with ctnn_build_dataset, or convert the course's .pkl files with tools/data/ee559_to_npy.py.
 
 Options:
   --model NAME        initial  (course's first model: 4 conv layers, 32 channels; default)

@@ -52,7 +52,7 @@ Data load_data(const fs::path& dir) {
   if (!fs::is_directory(dir))
     throw io::FileError(dir,
                         "data directory does not exist (build it with ctnn_build_dataset, "
-                        "or convert the course's data with tools/ee559_to_npy.py)");
+                        "or convert the course's data with tools/data/ee559_to_npy.py)");
   Data d{io::load_image_batch(dir / "train_input.npy"),
          io::load_image_batch(dir / "train_target.npy"),
          io::load_image_batch(dir / "val_input.npy"), io::load_image_batch(dir / "val_target.npy")};

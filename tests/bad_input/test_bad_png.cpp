@@ -1,6 +1,6 @@
-// Bad PNG files (tests/data/bad/png_*.png, written by tools/make_bad_corpus.py): each is refused
-// by io::read_png_rgb with an io::FileError whose one-line message starts with the file's path
-// and names the problem. In its own program because it links stb (tests/unit/ programs link
+// Bad PNG files (tests/data/bad/png_*.png, written by tools/fixtures/make_bad_corpus.py): each is
+// refused by io::read_png_rgb with an io::FileError whose one-line message starts with the file's
+// path and names the problem. In its own program because it links stb (tests/unit/ programs link
 // ctnn only).
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The compile-cost probe of docs/compile-cost.md (a): includes <ctnn/ctnn.hpp>, defines the
 // course's final model and trains it for a few steps on random data. Measured by
-// tools/measure_compile_cost.sh; ctest also builds and runs it (compile_cost.final_model).
+// tools/ci/measure_compile_cost.sh; ctest also builds and runs it (compile_cost.final_model).
 #include <cstdio>
 
 #include <ctnn/ctnn.hpp>

@@ -1,4 +1,4 @@
-// libFuzzer harness for the .npy reader (tools/run_fuzzers.sh builds and runs it): any bytes
+// libFuzzer harness for the .npy reader (tools/ci/run_fuzzers.sh builds and runs it): any bytes
 // must load or be refused with an io::FileError; a crash, a hang, a sanitizer report or any
 // other exception is a finding.
 

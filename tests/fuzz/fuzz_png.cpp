@@ -1,4 +1,4 @@
-// libFuzzer harness for the PNG reader (tools/run_fuzzers.sh builds and runs it): any bytes
+// libFuzzer harness for the PNG reader (tools/ci/run_fuzzers.sh builds and runs it): any bytes
 // must load as 8-bit RGB or be refused with an io::FileError; a crash, a hang, a sanitizer
 // report or any other exception is a finding. stb's decoder is compiled into this program
 // (its implementation is in Debian's header), so the sanitizers see inside it too.

@@ -1,5 +1,5 @@
 // libFuzzer harness for the safetensors reader and the checkpoint loaders built on it
-// (tools/run_fuzzers.sh builds and runs it): any bytes must load or be refused with an
+// (tools/ci/run_fuzzers.sh builds and runs it): any bytes must load or be refused with an
 // io::FileError; a crash, a hang, a sanitizer report or any other exception is a finding.
 
 #include <cstdint>

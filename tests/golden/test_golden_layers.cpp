@@ -1,5 +1,5 @@
 // Every block against PyTorch: outputs, input gradients and parameter gradients from the
-// fixtures of tools/make_golden.py (computed by PyTorch 1.13 in float64).
+// fixtures of tools/pytorch/make_golden.py (computed by PyTorch 1.13 in float64).
 
 #include <catch2/catch.hpp>
 

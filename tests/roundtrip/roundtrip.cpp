@@ -4,7 +4,7 @@
 //                               DIR/ctnn_weights.safetensors, a fresh input batch as
 //                               DIR/input.npy and ctnn's output on it as DIR/ctnn_output.npy
 //   roundtrip check DIR MODEL   loads DIR/torch_weights.safetensors (written by PyTorch through
-//                               tools/checkpoint_roundtrip.py), runs DIR/input.npy, and
+//                               tools/pytorch/checkpoint_roundtrip.py), runs DIR/input.npy, and
 //                               compares with PyTorch's output DIR/torch_output.npy
 // MODEL is initial, final or upsample (ctnn/models/noise2noise.hpp).
 

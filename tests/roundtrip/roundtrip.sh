@@ -2,7 +2,7 @@
 # Checkpoints round-trip between ctnn and PyTorch, for each model given:
 #   1. ctnn trains the model a few steps and writes its weights, an input batch and its output
 #      on it;
-#   2. tools/checkpoint_roundtrip.py loads ctnn's safetensors into the equivalent PyTorch
+#   2. tools/pytorch/checkpoint_roundtrip.py loads ctnn's safetensors into the equivalent PyTorch
 #      nn.Sequential (plain Python: no safetensors package), checks PyTorch's output against
 #      ctnn's, then trains a PyTorch-initialised model a few steps and writes its weights as
 #      safetensors with PyTorch's output;
@@ -12,7 +12,7 @@ set -euo pipefail
 program=$1
 work=$2
 shift 2
-script="$(dirname "$0")/../../tools/checkpoint_roundtrip.py"
+script="$(dirname "$0")/../../tools/pytorch/checkpoint_roundtrip.py"
 for model in "$@"; do
   dir=$work/$model
   rm -rf "$dir" && mkdir -p "$dir"

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers for the golden tests: load PyTorch fixtures (tools/make_golden.py) and compare.
+// Helpers for the golden tests: load PyTorch fixtures (tools/pytorch/make_golden.py) and compare.
 
 #include <algorithm>
 #include <cmath>

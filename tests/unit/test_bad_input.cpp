@@ -1,7 +1,7 @@
-// Bad input: every file of tests/data/bad/ (written by tools/make_bad_corpus.py) is refused
-// with the right exception, whose message starts with the file's path, names the problem and
-// is one line; missing paths, directories, devices and unwritable outputs too; NaN and
-// infinity in a network's input or weights. (The PNG cases, which need stb linked, are in
+// Bad input: every file of tests/data/bad/ (written by tools/fixtures/make_bad_corpus.py) is
+// refused with the right exception, whose message starts with the file's path, names the problem
+// and is one line; missing paths, directories, devices and unwritable outputs too; NaN and infinity
+// in a network's input or weights. (The PNG cases, which need stb linked, are in
 // tests/bad_input/test_bad_png.cpp.)
 
 #include <unistd.h>
@@ -29,7 +29,7 @@ namespace {
 
 const fs::path bad_dir = fs::path(CTNN_TEST_DATA_DIR) / "bad";
 
-/// The network of the weight-file cases (tools/make_bad_corpus.py writes its state_dict).
+/// The network of the weight-file cases (tools/fixtures/make_bad_corpus.py writes its state_dict).
 using Tiny = Sequential<Input<1, 4, 4>, Conv2d<1, 2, 3>, ReLU, ConvTranspose2d<2, 1, 3>>;
 
 /// Runs load(path) and requires an io::FileError whose what() is one line, starts with

@@ -3,14 +3,14 @@
 # with clang++ and -Werror (ctnn_project_options: -Wall -Wextra -Wpedantic -Wconversion
 # -Wshadow), then runs the compile-fail cases under clang++, so that their expected messages
 # hold for both compilers. The g++ build of the README's test command covers g++.
-#   bash tools/check_warnings.sh [build directory, default build-asan]
+#   bash tools/ci/check_warnings.sh [build directory, default build-asan]
 # The build is also CI's AddressSanitizer + UndefinedBehaviorSanitizer build (-O1
 # -fsanitize=address,undefined -fno-sanitize-recover=all, line tables for the reports'
 # stacks): clang's warnings do not depend on optimisation or sanitizers, so one clang++ build
-# serves both, and tools/check_sanitizers.sh asan (which .ci/run runs) calls this script, then
+# serves both, and tools/ci/check_sanitizers.sh asan (which .ci/run runs) calls this script, then
 # runs the test suite in the same directory.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build_dir=${1:-build-asan}
 cxx=${CTNN_CLANG:-clang++}

@@ -7,7 +7,7 @@ val_data.pkl, a tuple (noisy_imgs, clean_imgs). This writes train_input.npy,
 train_target.npy, val_input.npy and val_target.npy (uint8 N x 3 x 32 x 32),
 the files ctnn_noise2noise reads and ctnn_build_dataset writes.
 
-Usage: tools/ee559_to_npy.py [--train train_data.pkl] [--val val_data.pkl] --out DIR
+Usage: tools/data/ee559_to_npy.py [--train train_data.pkl] [--val val_data.pkl] --out DIR
 """
 
 import argparse

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The sanitizer runs of CI (.ci/run runs `all`); any report fails.
-#   bash tools/check_sanitizers.sh [asan|tsan|all]     (default: all)
+#   bash tools/ci/check_sanitizers.sh [asan|tsan|all]     (default: all)
 #
-# asan  build-asan: tools/check_warnings.sh builds every target of the project (tests,
+# asan  build-asan: tools/ci/check_warnings.sh builds every target of the project (tests,
 #       examples, benchmarks) there with clang++ -O1 -fsanitize=address,undefined
 #       -fno-sanitize-recover=all and -Werror, and runs the compile-fail cases under clang++:
 #       this one build is CI's warning check and its ASan+UBSan build. Then the ctest suite
@@ -25,14 +25,14 @@
 # Compilers: CTNN_CLANG (default clang++) for asan, CTNN_GCC (default g++) for tsan; CTNN_JOBS
 # (default 2) parallel jobs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 what=${1:-all}
 jobs=${CTNN_JOBS:-2}
 
 run_asan() {
   local dir=build-asan start
   start=$(date +%s)
-  bash tools/check_warnings.sh "$dir"
+  bash tools/ci/check_warnings.sh "$dir"
   ASAN_OPTIONS="detect_leaks=1:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86" \
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" \

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """The PyTorch half of the checkpoint round trip (tests/roundtrip/roundtrip.sh runs both halves).
 
-    /usr/bin/python3 tools/checkpoint_roundtrip.py DIR --model initial|final|upsample
+    /usr/bin/python3 tools/pytorch/checkpoint_roundtrip.py DIR --model initial|final|upsample
 
 1. Reads DIR/ctnn_weights.safetensors (written by ctnn's io::save_weights) with plain Python,
-   loads it into the equivalent PyTorch nn.Sequential (make_model of tools/train_reference.py)
+   loads it into the equivalent PyTorch nn.Sequential (make_model of tools/pytorch/train_reference.py)
    with strict=True (every name and shape must match), runs it on DIR/input.npy and compares
    with ctnn's output DIR/ctnn_output.npy: max |difference| <= 1e-5.
 2. Initialises the same model with PyTorch's own default initialisation (seeded), trains it a

@@ -3,9 +3,9 @@
 # configured build: the tests, examples and benchmarks, and through them the headers under
 # include/ctnn, examples/ and tests/support. Not part of CI (about a minute per file on 2
 # cores); run it before changing many headers.
-#   bash tools/run_clang_tidy.sh [build directory, default build] [file regex]
+#   bash tools/ci/run_clang_tidy.sh [build directory, default build] [file regex]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build_dir=${1:-build}
 files=${2:-'/(tests/(unit|golden|compile_cost)|examples|benchmarks)/'}

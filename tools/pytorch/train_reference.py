@@ -7,7 +7,7 @@ with the same hyper-parameters, MSE loss, and the same two PSNRs on the validati
 `--torch-init` it uses PyTorch's own initialisation and shuffling instead, for a comparison that
 shares nothing but the recipe.
 
-Usage: /usr/bin/python3 tools/train_reference.py --model initial --epochs 1 --fraction 0.1 \
+Usage: /usr/bin/python3 tools/pytorch/train_reference.py --model initial --epochs 1 --fraction 0.1 \
            --batch-size 50 --data data
 """
 

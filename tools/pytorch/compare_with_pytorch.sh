@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Trains the same model with the same recipe in ctnn and in PyTorch (tools/train_reference.py,
+# Trains the same model with the same recipe in ctnn and in PyTorch (tools/pytorch/train_reference.py,
 # same initial weights and batch order) on the same data, and prints both PSNRs side by side.
-# Usage: tools/compare_with_pytorch.sh DATA_DIR OUT_DIR -- TRAINER_OPTIONS...
-#   e.g. tools/compare_with_pytorch.sh data/photos out/cmp -- --model initial --epochs 1 --fraction 0.1 --batch-size 50
+# Usage: tools/pytorch/compare_with_pytorch.sh DATA_DIR OUT_DIR -- TRAINER_OPTIONS...
+#   e.g. tools/pytorch/compare_with_pytorch.sh data/photos out/cmp -- --model initial --epochs 1 --fraction 0.1 --batch-size 50
 # Both run with the same thread count (--threads, default 1).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 data=$1
 out=$2
 shift 3
@@ -16,7 +16,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 mkdir -p "$out"
 build/examples/noise2noise/ctnn_noise2noise --data "$data" --out "$out" --threads "$threads" "$@" | tee "$out/ctnn.log"
-/usr/bin/python3 tools/train_reference.py --data "$data" --threads "$threads" "$@" | tee "$out/pytorch.log"
+/usr/bin/python3 tools/pytorch/train_reference.py --data "$data" --threads "$threads" "$@" | tee "$out/pytorch.log"
 ctnn_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/ctnn.log" | tail -1)
 torch_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/pytorch.log" | tail -1)
 echo

@@ -7,7 +7,7 @@
 # Only photographs are taken: drawn, rendered and abstract wallpapers are left out
 # (see docs/data.md). Idempotent: a package whose photos are in place is skipped.
 #
-# Usage: tools/fetch_photos.sh [PHOTO_DIR]
+# Usage: tools/data/fetch_photos.sh [PHOTO_DIR]
 #   PHOTO_DIR defaults to ${CTNN_CACHE:-$HOME/.cache/ctnn}/photos.
 set -euo pipefail
 

@@ -9,9 +9,9 @@
 # object file (-c), best of N runs (default 3) by wall time. Prints a Markdown table; see
 # docs/compile-cost.md. Other processes on the machine make the wall times noisy: compare the
 # CPU times, and run it on an idle machine for the published numbers.
-#   bash tools/measure_compile_cost.sh [runs]
+#   bash tools/ci/measure_compile_cost.sh [runs]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 runs=${1:-3}
 tmp=$(mktemp -d)

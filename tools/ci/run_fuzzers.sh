@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses of tests/fuzz/ (clang++ -fsanitize=fuzzer,address,undefined)
 # and runs each for a bounded time from its seed corpus, then prints what each did.
-#   bash tools/run_fuzzers.sh [seconds per harness, default 60] [harness...]
+#   bash tools/ci/run_fuzzers.sh [seconds per harness, default 60] [harness...]
 #   (harnesses: npy safetensors png; default all three)
 #
-# Seeds: tests/fuzz/corpus/<harness>/ (valid files, from tools/make_bad_corpus.py) and the
+# Seeds: tests/fuzz/corpus/<harness>/ (valid files, from tools/fixtures/make_bad_corpus.py) and the
 # matching files of tests/data/bad/. New inputs that reach new code go to
 # build-fuzz/corpus/<harness>/ (kept between runs, not committed); a crash, a sanitizer report,
 # a leak, a timeout (10 s per input) or running out of memory (2 GB) writes the input to
 # build-fuzz/artifacts/<harness>/ and fails this script. Reproduce one with
 #   build-fuzz/fuzz_<harness> build-fuzz/artifacts/<harness>/crash-...
-# then fix it, and add the input to tests/data/bad/ (via tools/make_bad_corpus.py) with a test.
+# then fix it, and add the input to tests/data/bad/ (via tools/fixtures/make_bad_corpus.py) with a test.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 seconds=${1:-60}
 shift || true

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Checks that every C++ file of the repository is formatted as .clang-format says. Lists the
 # files that are not, with the command that fixes them, and exits 1; exits 0 when all are.
-#   bash tools/check_format.sh [clang-format binary]      (run by ctest as lint.clang_format)
-#   bash tools/check_format.sh --fix [clang-format binary] reformats them in place
+#   bash tools/ci/check_format.sh [clang-format binary]      (run by ctest as lint.clang_format)
+#   bash tools/ci/check_format.sh --fix [clang-format binary] reformats them in place
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 fix=0
 if [ "${1:-}" = "--fix" ]; then

@@ -9,7 +9,7 @@ float32 code is tested against.
 
 Run with the system interpreter (the only one with torch + numpy):
 
-    /usr/bin/python3 tools/make_golden.py [--out DIR]
+    /usr/bin/python3 tools/pytorch/make_golden.py [--out DIR]
 
 The output is deterministic: running it twice gives byte-identical files.
 """
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "tests" / "data" / "golden"
 
 # Minimum |pre-activation| wanted in front of a ReLU in the small cases, so
