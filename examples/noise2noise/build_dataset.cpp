@@ -3,7 +3,7 @@
 //
 // The course's own pairs come as .pkl files we cannot ship; this builds a stand-in from free
 // photos (tools/data/fetch_photos.sh fetches some from Debian packages) with noise whose statistics
-// mimic the course's (docs/data.md). The work itself lives in ctnn/data/photo_dataset.hpp.
+// mimic the course's (docs/data.md). The work itself lives in photo_dataset.hpp beside it.
 
 #include <chrono>
 #include <cstdio>
@@ -17,9 +17,9 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
-#include "ctnn/data/noise_stats.hpp"
-#include "ctnn/data/photo_dataset.hpp"
 #include "ctnn/io/npy.hpp"
+#include "noise_stats.hpp"
+#include "photo_dataset.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -65,7 +65,7 @@ struct UsageError : std::runtime_error {
 };
 
 struct Options {
-  data::PhotoDatasetOptions build;
+  n2n::PhotoDatasetOptions build;
   fs::path out = "data";
   std::optional<fs::path> stats;
   int threads = 0;
@@ -111,7 +111,7 @@ Options parse_options(const std::vector<std::string>& args) {
       o.threads = int(parse_count(a, value()));
     } else if (a == "--noise") {
       try {
-        o.build.noise = data::parse_noise_model(value());
+        o.build.noise = n2n::parse_noise_model(value());
       } catch (const std::invalid_argument& e) {
         throw UsageError(std::string("--noise: ") + e.what());
       }
@@ -150,15 +150,15 @@ Options parse_options(const std::vector<std::string>& args) {
 }
 
 int print_stats(const fs::path& dir) {
-  const auto noisy = io::load_image_batch(dir / "val_input.npy");
-  const auto clean = io::load_image_batch(dir / "val_target.npy");
+  const auto noisy = io::load_image_batch(dir / "val_input.npy", 3, 32, 32);
+  const auto clean = io::load_image_batch(dir / "val_target.npy", 3, 32, 32);
   if (noisy.shape()[0] != clean.shape()[0])
     throw io::FileError(dir / "val_target.npy", "holds " + std::to_string(clean.shape()[0]) +
                                                     " images, val_input.npy " +
                                                     std::to_string(noisy.shape()[0]));
-  const auto s = data::measure_noise(noisy.data(), clean.data(), noisy.shape()[0], 32 * 32);
+  const auto s = n2n::measure_noise(noisy.data(), clean.data(), noisy.shape()[0], 32 * 32);
   std::printf("%s: %zu pairs (val_input vs val_target)\n%s", dir.string().c_str(), s.images,
-              data::format_noise_stats(s).c_str());
+              n2n::format_noise_stats(s).c_str());
   return 0;
 }
 
@@ -173,8 +173,8 @@ int build(const Options& o) {
   if (::access(o.out.c_str(), W_OK | X_OK) != 0)
     throw io::FileError(o.out, "the output directory is not writable");
 
-  const data::PhotoDataset ds = data::build_photo_dataset(o.build);
-  data::write_photo_dataset(ds, o.build, o.out);
+  const n2n::PhotoDataset ds = n2n::build_photo_dataset(o.build);
+  n2n::write_photo_dataset(ds, o.build, o.out);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -196,8 +196,8 @@ int build(const Options& o) {
         ds.train_orientations, ds.train_input.shape()[0], ds.train_available);
   std::printf("wrote %zu training pairs and %zu validation pairs to %s in %.1f s\n",
               ds.train_input.shape()[0], ds.val_input.shape()[0], o.out.string().c_str(), seconds);
-  std::printf("noise %s, train_input vs clean:\n%s", data::noise_model_name(o.build.noise).c_str(),
-              data::format_noise_stats(ds.train_noise).c_str());
+  std::printf("noise %s, train_input vs clean:\n%s", n2n::noise_model_name(o.build.noise).c_str(),
+              n2n::format_noise_stats(ds.train_noise).c_str());
   return 0;
 }
 

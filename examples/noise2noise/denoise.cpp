@@ -93,7 +93,7 @@ void denoise_png(Net& net, const fs::path& in, const fs::path& out) {
 
 template <class Net>
 void denoise_npy(Net& net, const fs::path& in, const fs::path& out) {
-  const auto images = io::load_image_batch(in);
+  const auto images = io::load_image_batch(in, 3, 32, 32);
   const std::size_t n = images.shape()[0];
   xt::xarray<std::uint8_t> result(std::vector<std::size_t>{n, 3, 32, 32});
   Batch<Image> x;

@@ -13,18 +13,18 @@
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
-#include "ctnn/data/pair_batches.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/io/png.hpp"
 #include "ctnn/io/training_state.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/metrics/psnr.hpp"
 #include "ctnn/models/noise2noise.hpp"
-#include "ctnn/train/progress.hpp"
-#include "ctnn/train/psnr.hpp"
 #include "filters.hpp"
 #include "options.hpp"
+#include "pair_batches.hpp"
 #include "plot.hpp"
+#include "progress.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -53,9 +53,10 @@ Data load_data(const fs::path& dir) {
     throw io::FileError(dir,
                         "data directory does not exist (build it with ctnn_build_dataset, "
                         "or convert the course's data with tools/data/ee559_to_npy.py)");
-  Data d{io::load_image_batch(dir / "train_input.npy"),
-         io::load_image_batch(dir / "train_target.npy"),
-         io::load_image_batch(dir / "val_input.npy"), io::load_image_batch(dir / "val_target.npy")};
+  Data d{io::load_image_batch(dir / "train_input.npy", 3, 32, 32),
+         io::load_image_batch(dir / "train_target.npy", 3, 32, 32),
+         io::load_image_batch(dir / "val_input.npy", 3, 32, 32),
+         io::load_image_batch(dir / "val_target.npy", 3, 32, 32)};
   auto same_count = [&](const Images& a, const Images& b, const char* fa, const char* fb) {
     if (a.shape()[0] != b.shape()[0])
       throw io::FileError(dir / fb, std::to_string(b.shape()[0]) + " images, but " + fa + " has " +

@@ -11,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& path = ctnn_fuzz::write_input(data, size);
   try {  // the course's uint8 N x 3 x 32 x 32 batches, as the trainer loads them
-    const auto images = ctnn::io::load_image_batch(path);
+    const auto images = ctnn::io::load_image_batch(path, 3, 32, 32);
     if (images.shape()[1] != 3 || images.size() != images.shape()[0] * 3 * 32 * 32) std::abort();
   } catch (const ctnn::io::FileError&) {
   }

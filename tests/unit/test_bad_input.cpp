@@ -57,7 +57,7 @@ void expect_bad(const std::string& name, const std::function<void(const fs::path
   expect_file_error(bad_dir / name, load, parts);
 }
 
-const auto load_images = [](const fs::path& p) { io::load_image_batch(p); };
+const auto load_images = [](const fs::path& p) { io::load_image_batch(p, 3, 32, 32); };
 const auto open_safetensors = [](const fs::path& p) { io::SafetensorsFile{p}; };
 const auto load_tiny = [](const fs::path& p) {
   Tiny net{Seed{0}};

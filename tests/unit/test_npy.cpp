@@ -75,7 +75,7 @@ void expect_error(const fs::path& file, Load load, const std::string& words) {
   }
 }
 
-const auto as_images = [](const fs::path& p) { io::load_image_batch(p); };
+const auto as_images = [](const fs::path& p) { io::load_image_batch(p, 3, 32, 32); };
 const auto as_float = [](const fs::path& p) { io::load_npy<float>(p); };
 
 }  // namespace
@@ -86,7 +86,7 @@ TEST_CASE("npy round trip for uint8, float and double", "[npy]") {
   for (std::size_t i = 0; i < images.size(); ++i)
     images.data()[i] = static_cast<std::uint8_t>(i * 37 % 256);
   io::save_npy(dir.path / "images.npy", images);
-  CHECK((io::load_image_batch(dir.path / "images.npy") == images));
+  CHECK((io::load_image_batch(dir.path / "images.npy", 3, 32, 32) == images));
   CHECK((io::load_npy<std::uint8_t>(dir.path / "images.npy") == xt::xarray<std::uint8_t>(images)));
   // uint8 widens to float.
   CHECK(io::load_npy<float>(dir.path / "images.npy")(4, 2, 31, 31) == float(images(4, 2, 31, 31)));
@@ -117,7 +117,7 @@ TEST_CASE("npy versions 2.0 and 3.0 are read", "[npy]") {
   for (int major : {2, 3}) {
     const std::string name = major == 2 ? "v2.npy" : "v3.npy";
     const auto p = write(dir.path, name, npy_bytes(dict("|u1", "(1, 3, 32, 32)"), 3072, major));
-    CHECK(io::load_image_batch(p).shape()[0] == 1);
+    CHECK(io::load_image_batch(p, 3, 32, 32).shape()[0] == 1);
   }
 }
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "ctnn/train/psnr.hpp"
+#include "ctnn/metrics/psnr.hpp"
 
 using ctnn::PsnrAccumulator;
 

@@ -87,7 +87,7 @@ def ctnn_init(model, seed):
 
 
 def ctnn_shuffle(order, rng):
-    """Fisher-Yates from the identity, as ctnn::PairBatches::shuffle."""
+    """Fisher-Yates from the identity, as n2n::PairBatches::shuffle (examples/noise2noise/pair_batches.hpp)."""
     order[:] = range(len(order))
     for i in range(len(order), 1, -1):
         j = rng.next_u64() % i

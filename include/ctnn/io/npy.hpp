@@ -306,12 +306,12 @@ xt::xarray<T> load_npy(const std::filesystem::path& path) {
   return a;
 }
 
-/// Loads a uint8 N x C x H x W image batch (the course's layout); says which file is wrong
-/// and how (dtype, rank, shape) otherwise.
+/// Loads a uint8 N x C x H x W array of images (numpy's layout for a stack of 8-bit images),
+/// checking the dtype, the rank and the per-image shape C x H x W; the error names the file and
+/// what it holds instead.
 inline xt::xtensor<std::uint8_t, 4> load_image_batch(const std::filesystem::path& path,
-                                                     std::size_t channels = 3,
-                                                     std::size_t height = 32,
-                                                     std::size_t width = 32) {
+                                                     std::size_t channels, std::size_t height,
+                                                     std::size_t width) {
   NpyReader reader(path);
   const auto& h = reader.header();
   const std::string expected = "uint8 N x " + std::to_string(channels) + " x " +

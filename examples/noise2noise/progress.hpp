@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-namespace ctnn {
+namespace n2n {
 
 class ProgressBar {
  public:
@@ -71,4 +71,4 @@ class ProgressBar {
   clock::time_point start_, last_draw_;
 };
 
-}  // namespace ctnn
+}  // namespace n2n

@@ -30,14 +30,17 @@
 #include <xtensor/xtensor.hpp>
 
 #include "ctnn/core/init.hpp"
-#include "ctnn/data/noise.hpp"
-#include "ctnn/data/noise_stats.hpp"
-#include "ctnn/data/tiles.hpp"
 #include "ctnn/io/npy.hpp"
-#include "ctnn/io/photo.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "noise.hpp"
+#include "noise_stats.hpp"
+#include "photo.hpp"
+#include "tiles.hpp"
 
-namespace ctnn::data {
+namespace n2n {
+
+namespace io = ctnn::io;
+namespace kernels = ctnn::kernels;
 
 struct PhotoDatasetOptions {
   std::filesystem::path photos;  ///< searched recursively for .jpg, .jpeg, .png
@@ -194,7 +197,7 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
   kernels::parallel_items(names.size(), [&](std::size_t p) {
     PhotoSource& src = ds.photos[p];
     src.name = names[p].generic_string();
-    const RgbImage image = io::read_photo_rgb(opt.photos / names[p]);
+    const RgbImage image = read_photo_rgb(opt.photos / names[p]);
     src.height = image.shape()[0];
     src.width = image.shape()[1];
     src.factors =
@@ -374,4 +377,4 @@ inline void write_photo_dataset(const PhotoDataset& ds, const PhotoDatasetOption
   io::write_atomically(out / "manifest.json", [&](io::ByteSink& sink) { sink.write(manifest); });
 }
 
-}  // namespace ctnn::data
+}  // namespace n2n

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "ctnn/data/noise.hpp"
-#include "ctnn/data/noise_stats.hpp"
+#include "noise.hpp"
+#include "noise_stats.hpp"
 
-using namespace ctnn::data;
+using namespace n2n;
 
 namespace {
 

@@ -18,7 +18,12 @@
 #include "ctnn/core/error.hpp"
 #include "ctnn/core/init.hpp"
 
-namespace ctnn {
+namespace n2n {
+
+using ctnn::Batch;
+using ctnn::Rng;
+using ctnn::ShapeError;
+using ctnn::ShapeType;
 
 /// Converts uint8 values to floats in [0, 1].
 template <class T>
@@ -94,4 +99,4 @@ class PairBatches {
   std::vector<std::size_t> order_;
 };
 
-}  // namespace ctnn
+}  // namespace n2n

@@ -18,7 +18,9 @@
 
 #include "ctnn/core/init.hpp"
 
-namespace ctnn::data {
+namespace n2n {
+
+using ctnn::Rng;
 
 /// Independent N(0, sigma^2) on every channel value (0..255 scale).
 struct GaussianNoise {
@@ -245,4 +247,4 @@ inline void add_noise(const NoiseModel& model, const std::uint8_t* clean, std::u
   }
 }
 
-}  // namespace ctnn::data
+}  // namespace n2n

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ctnn::data {
+namespace n2n {
 
 struct NoiseStats {
   std::size_t images = 0;
@@ -175,4 +175,4 @@ inline std::string format_noise_stats(const NoiseStats& s) {
   return buf;
 }
 
-}  // namespace ctnn::data
+}  // namespace n2n

@@ -5,9 +5,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "ctnn/data/pair_batches.hpp"
+#include "pair_batches.hpp"
 
 using namespace ctnn;
+using namespace n2n;
 using S = Shape<3, 2, 2>;
 
 static xt::xtensor<std::uint8_t, 4> images(std::size_t n, std::uint8_t offset) {

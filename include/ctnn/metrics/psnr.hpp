@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Peak signal-to-noise ratio of images in [0, 1], both ways the EE-559 course computed it:
-/// - pooled: -10 log10(MSE over all pixels of all images + 1e-8) (the course's `psnr` helper);
+/// Peak signal-to-noise ratio of images in [0, 1], both ways it is commonly reported:
+/// - pooled: -10 log10(MSE over all pixels of all images + 1e-8);
 /// - mean per image: the average over images of -10 log10(MSE of that image + 1e-8).
 /// The second is lower when some images are much worse than others.
 

@@ -14,7 +14,7 @@
 
 #include <xtensor/xtensor.hpp>
 
-namespace ctnn::data {
+namespace n2n {
 
 /// An RGB photo as decoded: height x width x 3.
 using RgbImage = xt::xtensor<std::uint8_t, 3>;
@@ -134,4 +134,4 @@ inline double tile_luma_std(const std::uint8_t* tile) {
   return std::sqrt(std::max(0.0, sum_sq / n - mean * mean));
 }
 
-}  // namespace ctnn::data
+}  // namespace n2n

@@ -19,7 +19,9 @@
 #include "ctnn/io/file_error.hpp"
 #include "ctnn/io/png.hpp"
 
-namespace ctnn::io {
+namespace n2n {
+
+using ctnn::io::FileError;
 
 /// The largest photo read_photo_rgb decodes (64 Mpixel): stb allocates the whole image from
 /// the header's size, so a corrupt header must not make it allocate gigabytes.
@@ -27,7 +29,7 @@ inline constexpr std::size_t max_photo_pixels = std::size_t(1) << 26;
 
 /// Reads a JPEG or PNG photo as H x W x 3 (RGB). 16-bit PNGs are reduced to 8 bits.
 inline xt::xtensor<std::uint8_t, 3> read_photo_rgb(const std::filesystem::path& path) {
-  const auto bytes = detail::read_file_bytes(path, "a JPEG or PNG photo");
+  const auto bytes = ctnn::io::detail::read_file_bytes(path, "a JPEG or PNG photo");
   if (bytes.size() > 0x7fffffff) throw FileError(path, "file too large for the image decoder");
   const int len = static_cast<int>(bytes.size());
   const bool jpeg = bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
@@ -52,4 +54,4 @@ inline xt::xtensor<std::uint8_t, 3> read_photo_rgb(const std::filesystem::path& 
   return img;
 }
 
-}  // namespace ctnn::io
+}  // namespace n2n

@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "ctnn/data/photo_dataset.hpp"
-#include "ctnn/data/tiles.hpp"
 #include "ctnn/io/png.hpp"
+#include "photo_dataset.hpp"
+#include "tiles.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
-using namespace ctnn::data;
+using namespace n2n;
 
 namespace {
 
@@ -280,8 +280,9 @@ TEST_CASE("the builder writes the course's layout, deterministically, split by p
       INFO(name);
       CHECK(file_bytes(dir.path / "out1" / name) == file_bytes(dir.path / "out2" / name));
     }
-    CHECK((io::load_image_batch(dir.path / "out1" / "train_input.npy") == a.train_input));
-    CHECK((io::load_image_batch(dir.path / "out1" / "val_target.npy") == a.val_target));
+    CHECK(
+        (io::load_image_batch(dir.path / "out1" / "train_input.npy", 3, 32, 32) == a.train_input));
+    CHECK((io::load_image_batch(dir.path / "out1" / "val_target.npy", 3, 32, 32) == a.val_target));
     const std::string manifest = file_bytes(dir.path / "out1" / "manifest.json");
     CHECK(manifest.find("\"val_photos\"") != std::string::npos);
     CHECK(manifest.find("sub/photo5.JPG") != std::string::npos);
