@@ -4,7 +4,8 @@
 Runs the ctnn benchmark programs (bench_models, bench_kernels, bench_peak: build them first
 with -DCTNN_BUILD_BENCHMARKS=ON) and the same two models in PyTorch (CPU, torch.set_num_threads
 equal to ctnn's thread count), then prints Markdown tables of images/s and GFLOP/s with the
-ratios ctnn / PyTorch, ctnn / sgemm and ctnn / FMA peak, and a check of the issue's targets.
+ratios ctnn / PyTorch, ctnn / sgemm and ctnn / FMA peak, and a check of the performance
+targets listed in docs/performance.md.
 
     /usr/bin/python3 benchmarks/compare_pytorch.py --build build [--out table.md]
 
@@ -287,8 +288,10 @@ def main():
       + (f"; PyTorch {torch_rss / 1024:.0f} MB." if torch_rss else "."))
     w("")
 
-    # The targets.
-    w("### Targets")
+    # The performance targets of docs/performance.md ("Targets"), checked on this run.
+    w("### Target checks")
+    w("")
+    w("The targets are those of docs/performance.md.")
     w("")
     w("| target | measured | met |")
     w("|---|---|---|")
