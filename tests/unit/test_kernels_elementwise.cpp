@@ -7,8 +7,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/activations.hpp"
+#include "ctnn/kernels/loss.hpp"
+#include "ctnn/kernels/optimizer_updates.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/kernels/tensor_ops.hpp"
 
 namespace k = ctnn::kernels;
 
@@ -84,7 +87,21 @@ TEST_CASE("bias kernels match the plain loops", "[kernels][elementwise]") {
   auto dbd = to_double(db);
   k::bias_backward(y.data(), db.data(), n, channels, plane);
   k::bias_backward(to_double(y).data(), dbd.data(), n, channels, plane);
-  CHECK(max_diff(db, dbd) < 1e-3);  // sums of ~2700 values of magnitude ~3
+  // Float summation error, bounded as for any recursive sum: at most k u sum|terms|, with
+  // u = 2^-24 and k the longest chain of float additions behind one result. The kernel sums
+  // each vector lane over n * (plane / width) steps, the tails over n * (plane % width) steps,
+  // then adds width lanes, the tail sum and db: k = n * (plane / width + plane % width) +
+  // width + 2. (The chain, hence the error, depends on the SIMD width: AVX2 vs AVX-512.)
+  const std::size_t width = std::size_t(ctnn::kernels::simd::width);
+  const double chain = double(n * (plane / width + plane % width) + width + 2);
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum_abs = std::abs(double(random_vec(channels, 6)[c]));
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < plane; ++j)
+        sum_abs += std::abs(double(y[(i * channels + c) * plane + j]));
+    INFO("channel " << c << ": float " << db[c] << ", double " << dbd[c]);
+    CHECK(std::abs(double(db[c]) - dbd[c]) <= chain * 0x1p-24 * sum_abs);
+  }
 }
 
 TEST_CASE("upsampling, concat and split match the plain loops", "[kernels][elementwise]") {
@@ -126,5 +143,40 @@ TEST_CASE("the Adam update matches the plain loop", "[kernels][elementwise]") {
     CHECK(max_diff(p, pd) < 1e-6);
     CHECK(max_diff(m, md) < 1e-6);
     CHECK(max_diff(v, vd) < 1e-6);
+  }
+}
+
+TEST_CASE("the SGD update matches the plain loop in every mode", "[kernels][elementwise]") {
+  // 1003 values: vector-wide steps and a tail. Plain loop: the same rule in double.
+  const std::size_t count = 1003;
+  struct Mode {
+    float momentum, dampening, weight_decay;
+    bool nesterov;
+  };
+  for (const Mode mode : {Mode{0, 0, 0, false}, Mode{0, 0, 0.01f, false}, Mode{0.9f, 0, 0, false},
+                          Mode{0.9f, 0.3f, 0.01f, false}, Mode{0.9f, 0, 0.01f, true}}) {
+    INFO("momentum " << mode.momentum << " dampening " << mode.dampening << " weight decay "
+                     << mode.weight_decay << " nesterov " << mode.nesterov);
+    auto p = random_vec(count, 14), buf = random_vec(count, 15);
+    auto pd = to_double(p), bufd = to_double(buf);
+    for (int step = 0; step < 3; ++step) {
+      const auto g = random_vec(count, 16 + unsigned(step));
+      k::sgd_update(p.data(), g.data(), mode.momentum != 0 ? buf.data() : nullptr, count, 0.1f,
+                    mode.momentum, mode.dampening, mode.weight_decay, mode.nesterov, step == 0);
+      const auto gd = to_double(g);
+      for (std::size_t i = 0; i < count; ++i) {
+        double d = gd[i] + double(mode.weight_decay) * pd[i];
+        if (mode.momentum != 0) {
+          bufd[i] =
+              step == 0 ? d : double(mode.momentum) * bufd[i] + (1.0 - double(mode.dampening)) * d;
+          d = mode.nesterov ? d + double(mode.momentum) * bufd[i] : bufd[i];
+        }
+        pd[i] -= double(0.1f) * d;
+      }
+      CHECK(max_diff(p, pd) < 1e-5);
+      if (mode.momentum != 0) CHECK(max_diff(buf, bufd) < 1e-5);
+    }
+    // Without momentum the buffer is untouched (it may be null).
+    if (mode.momentum == 0) CHECK(buf == random_vec(count, 15));
   }
 }

@@ -11,7 +11,7 @@
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/kernels/conv.hpp"
-#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/tensor_ops.hpp"
 #include "ctnn/layers/detail/weight_bias.hpp"
 
 namespace ctnn {

@@ -8,7 +8,7 @@
 #include "ctnn/core/init.hpp"
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
-#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/activations.hpp"
 
 namespace ctnn {
 

@@ -9,7 +9,7 @@
 #include "ctnn/core/batch.hpp"
 #include "ctnn/core/error.hpp"
 #include "ctnn/core/shape.hpp"
-#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/loss.hpp"
 
 namespace ctnn {
 

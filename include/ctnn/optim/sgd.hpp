@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ctnn/core/parameter.hpp"
-#include "ctnn/kernels/elementwise.hpp"
+#include "ctnn/kernels/optimizer_updates.hpp"
 #include "ctnn/optim/optimizer_buffer.hpp"
 
 namespace ctnn {

@@ -1,0 +1,70 @@
+#pragma once
+/// \file
+/// Activation kernels, forward and backward: ReLU and the logistic sigmoid. Each operation is
+/// written once and run by kernels::map (SIMD and parallel for float, plain loops otherwise).
+
+#include <cstddef>
+
+#include "ctnn/kernels/map.hpp"
+
+// GCC 12 reports its own AVX-512 intrinsics (the _mm512_undefined_* they start from) as
+// "maybe uninitialized" once xsimd's exp is inlined at -O3: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace ctnn::kernels {
+
+/// y = max(x, 0).
+template <class T>
+void relu_forward(const T* x, T* y, std::size_t count) {
+  map(
+      y, count, [](auto v) { return simd::select(v > decltype(v)(T(0)), v, decltype(v)(T(0))); },
+      x);
+}
+
+/// dx = dy where x > 0, else 0 (PyTorch's convention at x == 0: gradient 0).
+template <class T>
+void relu_backward(const T* x, const T* dy, T* dx, std::size_t count) {
+  map(
+      dx, count,
+      [](auto xv, auto g) {
+        using V = decltype(xv);
+        return simd::select(xv > V(T(0)), g, V(T(0)));
+      },
+      x, dy);
+}
+
+/// y = 1 / (1 + exp(-x)), numerically stable: exp is only taken of -|x|, which never
+/// overflows; then 1 / (1 + e) for x >= 0 and e / (1 + e) = e * (1 / (1 + e)) otherwise.
+template <class T>
+void sigmoid_forward(const T* x, T* y, std::size_t count) {
+  map(
+      y, count,
+      [](auto v) {
+        using V = decltype(v);
+        const V ex = simd::vexp(-simd::vabs(v));
+        const V r = V(T(1)) / (V(T(1)) + ex);
+        return simd::select(v >= V(T(0)), r, ex * r);
+      },
+      x);
+}
+
+/// dx = dy * y * (1 - y), from the forward output y.
+template <class T>
+void sigmoid_backward(const T* y, const T* dy, T* dx, std::size_t count) {
+  map(
+      dx, count,
+      [](auto yv, auto g) {
+        using V = decltype(yv);
+        return g * yv * (V(T(1)) - yv);
+      },
+      y, dy);
+}
+
+}  // namespace ctnn::kernels
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
