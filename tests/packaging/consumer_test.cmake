@@ -1,5 +1,6 @@
 # Run with cmake -P; see CMakeLists.txt beside this file. Arguments: MODE, CTNN_SOURCE_DIR,
-# CTNN_BUILD_DIR, CONSUMER_DIR, PREFIX, CXX, WORK_DIR (not for MODE=install).
+# CTNN_BUILD_DIR, CONSUMER_DIR, PREFIX, CXX, WORK_DIR (not for MODE=install), IMAGE (ON when
+# this build has ctnn::image: then the consumer's image program must build and run too).
 
 # Runs a command, echoing it; stops the test with its output if it fails.
 function(run)
@@ -17,6 +18,18 @@ function(run)
   endif()
 endfunction()
 
+# With IMAGE, the consumer's CMake project must have defined ctnn::image and built its image
+# program (examples/consumer/image.cpp), which must run.
+function(consumer_image)
+  if(NOT IMAGE)
+    return()
+  endif()
+  if(NOT EXISTS ${WORK_DIR}/consumer_image)
+    message(FATAL_ERROR "the consumer found no ctnn::image target (no consumer_image built)")
+  endif()
+  run(COMMAND ${WORK_DIR}/consumer_image WORKING_DIRECTORY ${WORK_DIR})
+endfunction()
+
 # The consumer's compiler flags: optimised, like a user's release build. No -march: ctnn must
 # not need it.
 set(consumer_config -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
@@ -31,6 +44,13 @@ if(MODE STREQUAL "install")
       message(FATAL_ERROR "the install lacks ${f}")
     endif()
   endforeach()
+  if(IMAGE)
+    foreach(f include/ctnn/io/image.hpp share/cmake/ctnn/ctnnImageTargets.cmake)
+      if(NOT EXISTS ${PREFIX}/${f})
+        message(FATAL_ERROR "the install lacks ${f}")
+      endif()
+    endforeach()
+  endif()
   file(GLOB_RECURSE stray RELATIVE ${PREFIX} ${PREFIX}/lib/* ${PREFIX}/bin/*)
   if(stray)
     message(FATAL_ERROR "a header-only install put files in lib/ or bin/: ${stray}")
@@ -48,6 +68,7 @@ elseif(MODE STREQUAL "find_package")
   endif()
   run(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR})
   run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+  consumer_image()
 
 elseif(MODE STREQUAL "pkg_config")
   file(REMOVE_RECURSE ${WORK_DIR})
@@ -68,6 +89,21 @@ elseif(MODE STREQUAL "pkg_config")
   run(COMMAND ${CXX} -std=c++20 -O2 -Wall -Wextra -Wpedantic ${CONSUMER_DIR}/main.cpp ${flags}
               -o ${WORK_DIR}/consumer)
   run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+  if(IMAGE)
+    # The image component: ctnn.pc does not require stb and libpng (ctnn::ctnn does not need
+    # them); a program that reads or writes images names them beside ctnn.
+    execute_process(COMMAND ${PKG_CONFIG} --cflags --libs ctnn stb libpng RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE image_flags ERROR_VARIABLE err
+                    OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "pkg-config --cflags --libs ctnn stb libpng failed: ${err}")
+    endif()
+    message(STATUS "pkg-config --cflags --libs ctnn stb libpng: ${image_flags}")
+    separate_arguments(image_flags UNIX_COMMAND "${image_flags}")
+    run(COMMAND ${CXX} -std=c++20 -O2 -Wall -Wextra -Wpedantic ${CONSUMER_DIR}/image.cpp
+                ${image_flags} -o ${WORK_DIR}/consumer_image)
+    run(COMMAND ${WORK_DIR}/consumer_image WORKING_DIRECTORY ${WORK_DIR})
+  endif()
 
 elseif(MODE STREQUAL "add_subdirectory")
   file(REMOVE_RECURSE ${WORK_DIR})
@@ -80,6 +116,7 @@ elseif(MODE STREQUAL "add_subdirectory")
   endif()
   run(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR})
   run(COMMAND ${WORK_DIR}/consumer WORKING_DIRECTORY ${WORK_DIR})
+  consumer_image()
 
 else()
   message(FATAL_ERROR "consumer_test.cmake: unknown MODE '${MODE}'")
