@@ -1,15 +1,15 @@
-// expect: static.assert(ion)? failed.*ConvTranspose2d: Cin \(input channels\) must be positive
-// expect: static.assert(ion)? failed.*ConvTranspose2d: Cout \(output channels\) must be positive
-// expect: static.assert(ion)? failed.*ConvTranspose2d: K \(kernel size\) must be positive
-// expect: static.assert(ion)? failed.*ConvTranspose2d: Stride must be positive
-// expect: static.assert(ion)? failed.*ConvTranspose2d: Padding must not be negative
-// expect: static.assert(ion)? failed.*ConvTranspose2d: Dilation must be positive
-// expect: ConvTranspose2dArguments<0, 8, 3, 1, 0, 0, 1>
-// expect: ConvTranspose2dArguments<3, 0, 3, 1, 0, 0, 1>
-// expect: ConvTranspose2dArguments<3, 8, 0, 1, 0, 0, 1>
-// expect: ConvTranspose2dArguments<3, 8, 3, 0, 0, 0, 1>
-// expect: ConvTranspose2dArguments<3, 8, 3, 1, -1, 0, 1>
-// expect: ConvTranspose2dArguments<3, 8, 3, 1, 0, 0, 0>
+// expect: static.assert(ion)? failed.*conv layer: Cin \(input channels, first argument\) must be positive
+// expect: static.assert(ion)? failed.*conv layer: Cout \(output channels, second argument\) must be positive
+// expect: static.assert(ion)? failed.*conv layer: K \(kernel size, third argument\) must be positive
+// expect: static.assert(ion)? failed.*conv layer: Stride must be positive
+// expect: static.assert(ion)? failed.*conv layer: Padding must not be negative
+// expect: static.assert(ion)? failed.*conv layer: Dilation must be positive
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<0, 8, 3[^>]*>
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<3, 0, 3[^>]*>
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<3, 8, 0[^>]*>
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<3, 8, 3, 0[^>]*>
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<3, 8, 3, 1, -1[^>]*>
+// expect: ConvArguments<(ctnn::)?ConvTranspose2d<3, 8, 3, 1, 0, 0, 0[^>]*>
 // ConvTranspose2d's own arguments, one bad argument per spec (OutputPadding:
 // conv_transpose_output_padding.cpp).
 #include <ctnn/ctnn.hpp>

@@ -151,7 +151,7 @@ auto& get_layer(List& list) {
 /// Layers `Specs...` applied in order to samples of shape In. Parameters are named as in the
 /// equivalent nn.Sequential: "<index>.<name>".
 template <ShapeType In, class T, class... Specs>
-class Chain {
+class Chain : public WithParameters<Chain<In, T, Specs...>, T> {
   static_assert(sizeof(diagnose::SequentialLength<sizeof...(Specs)>) > 0);
   using list_type = detail::LayerList<In, T, Specs...>;
 
@@ -170,12 +170,6 @@ class Chain {
   void zero_grad() { layers_.zero_grad(); }
   void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
     layers_.collect_parameters(out, prefix, 0);
-  }
-  /// All trainable tensors, in order, named like PyTorch's state_dict keys.
-  ParameterList<T> parameters() {
-    ParameterList<T> out;
-    collect_parameters(out, "");
-    return out;
   }
   /// The I-th bound layer (0-based, activations count, as in nn.Sequential).
   template <std::size_t I>

@@ -22,4 +22,18 @@ struct ParameterRef {
 template <class T>
 using ParameterList = std::vector<ParameterRef<T>>;
 
+/// `parameters()`, written once for every layer and network that has
+/// `collect_parameters(ParameterList<T>&, const std::string& prefix)`: derive from
+/// `WithParameters<Derived, T>` (CRTP).
+template <class Derived, class T>
+class WithParameters {
+ public:
+  /// All trainable tensors, in order, named like PyTorch's state_dict keys.
+  ParameterList<T> parameters() {
+    ParameterList<T> out;
+    static_cast<Derived&>(*this).collect_parameters(out, "");
+    return out;
+  }
+};
+
 }  // namespace ctnn

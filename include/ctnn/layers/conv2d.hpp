@@ -12,7 +12,7 @@
 #include "ctnn/core/shape.hpp"
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/tensor_ops.hpp"
-#include "ctnn/layers/detail/weight_bias.hpp"
+#include "ctnn/layers/detail/conv_layer.hpp"
 
 namespace ctnn {
 
@@ -20,17 +20,6 @@ template <class Spec, ShapeType In, class T>
 class Conv2dLayer;
 
 namespace diagnose {
-/// The checks of Conv2d's own arguments.
-template <int Cin, int Cout, int K, int Stride, int Padding, int Dilation>
-struct Conv2dArguments {
-  static_assert(Cin > 0, "Conv2d: Cin (input channels) must be positive");
-  static_assert(Cout > 0, "Conv2d: Cout (output channels) must be positive");
-  static_assert(K > 0, "Conv2d: K (kernel size) must be positive");
-  static_assert(Stride > 0, "Conv2d: Stride must be positive");
-  static_assert(Padding >= 0, "Conv2d: Padding must not be negative");
-  static_assert(Dilation > 0, "Conv2d: Dilation must be positive");
-};
-
 /// The shape checks of Conv2d `Spec` applied to input shape `In`.
 template <class Spec, ShapeType In>
 struct Conv2dInput {
@@ -53,7 +42,8 @@ struct Conv2dInput {
 /// Weight (Cout, Cin, K, K), bias (Cout), as in PyTorch.
 template <int Cin, int Cout, int K, int Stride = 1, int Padding = 0, int Dilation = 1>
 struct Conv2d {
-  static_assert(sizeof(diagnose::Conv2dArguments<Cin, Cout, K, Stride, Padding, Dilation>) > 0);
+  static_assert(sizeof(diagnose::ConvArguments<Conv2d, Cin, Cout, K, Stride, Padding, Dilation>) >
+                0);
   static constexpr int in_channels = Cin, out_channels = Cout, kernel = K, stride = Stride,
                        padding = Padding, dilation = Dilation;
 
@@ -66,72 +56,59 @@ struct Conv2d {
   using bind = Conv2dLayer<Conv2d, In, T>;
 };
 
-template <class Spec, ShapeType In, class T>
-class Conv2dLayer {
-  // (A Stride < 1 has been reported by the spec's check; 1 here avoids a division by zero.)
-  static constexpr int Cin = Spec::in_channels, Cout = Spec::out_channels, K = Spec::kernel,
-                       S = Spec::stride > 0 ? Spec::stride : 1, P = Spec::padding,
-                       D = Spec::dilation;
+namespace detail {
+/// Conv2d `Spec`'s output shape and kernel geometry on input shape `In`.
+template <class Spec, ShapeType In>
+struct Conv2dGeometry {
   // Checked in a struct of its own so the compiler's "In instantiation of" line names the
   // layer and its input shape; the sizes below do not read from it (see diagnose:: in
-  // core/layer.hpp).
+  // core/layer.hpp). (A Stride < 1 has been reported by the spec's check; 1 here avoids a
+  // division by zero.)
   static_assert(sizeof(diagnose::Conv2dInput<Spec, In>) > 0);
-  static constexpr bool fits_h = kernels::conv_fits(In::height, K, P, D);
-  static constexpr bool fits_w = kernels::conv_fits(In::width, K, P, D);
-  static constexpr int Ho = fits_h ? kernels::conv_out_size(In::height, K, S, P, D) : 1;
-  static constexpr int Wo = fits_w ? kernels::conv_out_size(In::width, K, S, P, D) : 1;
+  static constexpr int S = Spec::stride > 0 ? Spec::stride : 1;
+  static constexpr bool fits_h =
+      kernels::conv_fits(In::height, Spec::kernel, Spec::padding, Spec::dilation);
+  static constexpr bool fits_w =
+      kernels::conv_fits(In::width, Spec::kernel, Spec::padding, Spec::dilation);
+  static constexpr int Ho =
+      fits_h ? kernels::conv_out_size(In::height, Spec::kernel, S, Spec::padding, Spec::dilation)
+             : 1;
+  static constexpr int Wo =
+      fits_w ? kernels::conv_out_size(In::width, Spec::kernel, S, Spec::padding, Spec::dilation)
+             : 1;
+  using output_shape = Shape<Spec::out_channels, Ho, Wo>;
+  static constexpr kernels::ConvGeometry geometry{
+      Spec::in_channels, Spec::out_channels, Spec::kernel, S,  Spec::padding,
+      Spec::dilation,    In::height,         In::width,    Ho, Wo};
+};
+}  // namespace detail
+
+/// Conv2d bound to input shape In: the conv kernel's forward, backward-data and
+/// backward-weight passes.
+template <class Spec, ShapeType In, class T>
+class Conv2dLayer
+    : public detail::ConvLayer<Conv2dLayer<Spec, In, T>, Spec, In,
+                               typename detail::Conv2dGeometry<Spec, In>::output_shape, T,
+                               detail::Conv2dGeometry<Spec, In>::geometry> {
+  using base = detail::ConvLayer<Conv2dLayer, Spec, In,
+                                 typename detail::Conv2dGeometry<Spec, In>::output_shape, T,
+                                 detail::Conv2dGeometry<Spec, In>::geometry>;
+  friend base;
+  static constexpr std::size_t Cin = Spec::in_channels, Cout = Spec::out_channels, K = Spec::kernel;
 
  public:
-  using spec = Spec;
-  using scalar_type = T;
-  using input_shape = In;
-  using output_shape = Shape<Cout, Ho, Wo>;
-  static constexpr kernels::ConvGeometry geometry{Cin, Cout,       K,         S,  P,
-                                                  D,   In::height, In::width, Ho, Wo};
-
-  explicit Conv2dLayer(Rng& rng)
-      : params_({std::size_t(Cout), std::size_t(Cin), std::size_t(K), std::size_t(K)}, Cout,
-                std::size_t(Cin) * K * K, rng) {}
-
-  const Batch<output_shape, T>& forward(const Batch<In, T>& x) {
-    input_ = &x;
-    out_.resize(x.batch_size());
-    kernel_.forward(x.data(), params_.weight.data(), params_.bias.data(), out_.data(),
-                    x.batch_size());
-    return out_;
-  }
-
-  const Batch<In, T>& backward(const Batch<output_shape, T>& dy) {
-    const std::size_t n = dy.batch_size();
-    kernel_.backward_weight(input_->data(), dy.data(), params_.weight_grad.data(), n);
-    kernels::bias_backward(dy.data(), params_.bias_grad.data(), n, Cout, std::size_t(Ho) * Wo);
-    grad_in_.resize(n);
-    kernel_.backward_data(dy.data(), params_.weight.data(), grad_in_.data(), n);
-    return grad_in_;
-  }
-
-  void zero_grad() { params_.zero_grad(); }
-  void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
-    params_.collect(out, prefix);
-  }
-  ParameterList<T> parameters() {
-    ParameterList<T> out;
-    collect_parameters(out, "");
-    return out;
-  }
-
-  /// Weight (Cout, Cin, K, K) and bias (Cout) and their gradients.
-  xt::xtensor<T, 4>& weight() { return params_.weight; }
-  xt::xtensor<T, 1>& bias() { return params_.bias; }
-  const xt::xtensor<T, 4>& weight_grad() const { return params_.weight_grad; }
-  const xt::xtensor<T, 1>& bias_grad() const { return params_.bias_grad; }
+  explicit Conv2dLayer(Rng& rng) : base({Cout, Cin, K, K}, Cin * K * K, rng) {}
 
  private:
-  detail::WeightBias<T> params_;
-  kernels::ConvKernel<geometry, T> kernel_;
-  Batch<output_shape, T> out_;
-  Batch<In, T> grad_in_;
-  const Batch<In, T>* input_ = nullptr;
+  void forward_pass(const T* x, T* y, std::size_t n) {
+    this->kernel_.forward(x, this->weight_.data(), this->bias_.data(), y, n);
+  }
+  void weight_gradient_pass(const T* x, const T* dy, std::size_t n) {
+    this->kernel_.backward_weight(x, dy, this->weight_grad_.data(), n);
+  }
+  void data_gradient_pass(const T* dy, T* dx, std::size_t n) {
+    this->kernel_.backward_data(dy, this->weight_.data(), dx, n);
+  }
 };
 
 }  // namespace ctnn
