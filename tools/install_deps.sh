@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang clang-format clang-tidy
   libxtensor-dev libxsimd-dev libtbb-dev catch2 libbenchmark-dev libstb-dev nlohmann-json3-dev
+  libcli11-dev  # the noise2noise programs' command lines (examples/noise2noise/options.hpp)
   libopenblas-dev python3-torch python3-numpy doxygen time
   libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )

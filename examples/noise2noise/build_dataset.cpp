@@ -12,6 +12,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -19,6 +21,7 @@
 
 #include "ctnn/io/npy.hpp"
 #include "noise_stats.hpp"
+#include "options.hpp"
 #include "photo_dataset.hpp"
 
 namespace fs = std::filesystem;
@@ -26,11 +29,8 @@ using namespace ctnn;
 
 namespace {
 
-const char* usage() {
-  return R"(Usage: ctnn_build_dataset --photos DIR [options]
-       ctnn_build_dataset --stats DIR
-
-Builds Noise2Noise training data from photos: every photo is box-downsampled to several scales
+constexpr const char* description =
+    R"(Builds Noise2Noise training data from photos: every photo is box-downsampled to several scales
 (short side 32..256 pixels), cut into non-overlapping 32x32 tiles, near-flat tiles are dropped,
 and the photos are split between training and validation (no photo in both). When the training
 photos give fewer tiles than --train, tiles are also used mirrored and rotated (up to 8
@@ -38,31 +38,7 @@ orientations, each with its own noise draws). Writes to --out:
   train_input.npy, train_target.npy  two independent noisy draws of the same clean tiles
   val_input.npy, val_target.npy      noisy and clean validation tiles
   manifest.json                      parameters, photos of each split, noise statistics
-all uint8 N x 3 x 32 x 32. Same photos + same seed = byte-identical files.
-
-Options:
-  --photos DIR     photos (.jpg, .jpeg, .png; searched recursively); fetch free ones with
-                   tools/data/fetch_photos.sh (they land in ~/.cache/ctnn/photos)
-  --out DIR        output directory, created if needed (default: data)
-  --train N        training pairs (default 50000)
-  --val N          validation pairs (default 1000)
-  --noise MODEL    course (default: mimics the course's noise statistics),
-                   gaussian:SIGMA or poisson:PEAK (0..255 scale; peak = photons at white)
-  --seed S         seed for the split, the tile choice and the noise (default 0)
-  --threads N      worker threads (default: all cores)
-  --short-side MIN:MAX
-                   scales: every integer downsampling factor that brings a photo's short side
-                   into MIN..MAX pixels (default 32:256)
-  --min-std X      drop tiles whose luma std is below X (0..255 scale; default 3)
-  --stats DIR      only print the noise statistics of DIR/val_input.npy against
-                   DIR/val_target.npy (e.g. the course's data converted by tools/data/ee559_to_npy.py)
-  --help           this text
-)";
-}
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+all uint8 N x 3 x 32 x 32. Same photos + same seed = byte-identical files.)";
 
 struct Options {
   n2n::PhotoDatasetOptions build;
@@ -70,82 +46,75 @@ struct Options {
   std::optional<fs::path> stats;
   int threads = 0;
   bool help = false;
-  bool have_photos = false;
 };
 
-std::uint64_t parse_count(const std::string& flag, const std::string& text) {
-  std::size_t used = 0;
-  unsigned long long v = 0;
+/// --short-side MIN:MAX.
+std::pair<std::size_t, std::size_t> parse_short_side(const std::string& text) {
+  const auto colon = text.find(':');
   try {
-    if (!text.empty() && text[0] != '-') v = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    if (colon != std::string::npos) {
+      const auto min = n2n::cli::parse_integer<std::size_t>(text.substr(0, colon), 32);
+      return {min, n2n::cli::parse_integer<std::size_t>(text.substr(colon + 1), min)};
+    }
+  } catch (const std::invalid_argument&) {
   }
-  if (used == 0 || used != text.size())
-    throw UsageError(flag + " expects a non-negative integer, got '" + text + "'");
-  return v;
+  throw std::invalid_argument("expected MIN:MAX with 32 <= MIN <= MAX, got '" + text + "'");
 }
 
+/// The options, bound to `o`, with their help.
+void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>& short_side) {
+  n2n::cli::setup(app,
+                  "Usage: ctnn_build_dataset --photos DIR [options]\n"
+                  "       ctnn_build_dataset --stats DIR",
+                  description, "", 19);
+  using n2n::cli::add_value, n2n::cli::integer, n2n::cli::text;
+  add_value(app, "--photos", "DIR", o.build.photos, text<fs::path>(),
+            "photos (.jpg, .jpeg, .png; searched recursively); fetch free ones with\n"
+            "tools/data/fetch_photos.sh (they land in ~/.cache/ctnn/photos)");
+  add_value(app, "--out", "DIR", o.out, text<fs::path>(),
+            "output directory, created if needed (default: data)");
+  add_value(app, "--train", "N", o.build.train_count, integer<std::size_t>(1),
+            "training pairs (default 50000)");
+  add_value(app, "--val", "N", o.build.val_count, integer<std::size_t>(1),
+            "validation pairs (default 1000)");
+  add_value(app, "--noise", "MODEL", o.build.noise, n2n::parse_noise_model,
+            "course (default: mimics the course's noise statistics),\n"
+            "gaussian:SIGMA or poisson:PEAK (0..255 scale; peak = photons at white)");
+  add_value(app, "--seed", "S", o.build.seed, integer<std::uint64_t>(0),
+            "seed for the split, the tile choice and the noise (default 0)");
+  add_value(app, "--threads", "N", o.threads, integer(0), "worker threads (default: all cores)");
+  add_value(app, "--short-side", "MIN:MAX", short_side, parse_short_side,
+            "scales: every integer downsampling factor that brings a photo's short side\n"
+            "into MIN..MAX pixels (default 32:256)");
+  add_value(app, "--min-std", "X", o.build.min_tile_std,
+            n2n::cli::number({.low = 0, .low_closed = true}),
+            "drop tiles whose luma std is below X (0..255 scale; default 3)");
+  add_value(app, "--stats", "DIR", o.stats, text<fs::path>(),
+            "only print the noise statistics of DIR/val_input.npy against\n"
+            "DIR/val_target.npy (e.g. the course's data converted by "
+            "tools/data/ee559_to_npy.py)");
+}
+
+std::string usage() {
+  Options o;
+  std::pair<std::size_t, std::size_t> short_side;
+  CLI::App app;
+  add_options(app, o, short_side);
+  return app.help();
+}
+
+/// The options from the arguments (after the program's name). Throws n2n::UsageError.
 Options parse_options(const std::vector<std::string>& args) {
   Options o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw UsageError(a + " needs a value (see --help)");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-    } else if (a == "--photos") {
-      o.build.photos = value();
-      o.have_photos = true;
-    } else if (a == "--out") {
-      o.out = value();
-    } else if (a == "--train") {
-      o.build.train_count = parse_count(a, value());
-    } else if (a == "--val") {
-      o.build.val_count = parse_count(a, value());
-    } else if (a == "--seed") {
-      o.build.seed = parse_count(a, value());
-    } else if (a == "--threads") {
-      o.threads = int(parse_count(a, value()));
-    } else if (a == "--noise") {
-      try {
-        o.build.noise = n2n::parse_noise_model(value());
-      } catch (const std::invalid_argument& e) {
-        throw UsageError(std::string("--noise: ") + e.what());
-      }
-    } else if (a == "--short-side") {
-      const std::string v = value();
-      const auto colon = v.find(':');
-      if (colon == std::string::npos)
-        throw UsageError("--short-side expects MIN:MAX, got '" + v + "'");
-      o.build.min_short_side = parse_count(a, v.substr(0, colon));
-      o.build.max_short_side = parse_count(a, v.substr(colon + 1));
-      if (o.build.min_short_side < 32 || o.build.max_short_side < o.build.min_short_side)
-        throw UsageError("--short-side expects 32 <= MIN <= MAX, got '" + v + "'");
-    } else if (a == "--min-std") {
-      const std::string v = value();
-      std::size_t used = 0;
-      try {
-        o.build.min_tile_std = std::stod(v, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != v.size() || !(o.build.min_tile_std >= 0))
-        throw UsageError("--min-std expects a non-negative number, got '" + v + "'");
-    } else if (a == "--stats") {
-      o.stats = value();
-    } else {
-      throw UsageError("unknown option '" + a + "' (see --help)");
-    }
-  }
-  if (!o.help && !o.stats && !o.have_photos)
-    throw UsageError(
+  std::pair short_side{o.build.min_short_side, o.build.max_short_side};
+  CLI::App app;
+  add_options(app, o, short_side);
+  o.help = !n2n::cli::parse(app, args);
+  std::tie(o.build.min_short_side, o.build.max_short_side) = short_side;
+  if (!o.help && !o.stats && app.count("--photos") == 0)
+    throw n2n::UsageError(
         "--photos DIR is required (see --help; tools/data/fetch_photos.sh fetches free "
         "photos)");
-  if (!o.help && !o.stats && (o.build.train_count == 0 || o.build.val_count == 0))
-    throw UsageError("--train and --val must be at least 1");
   return o;
 }
 
@@ -207,7 +176,7 @@ int main(int argc, char** argv) {
   try {
     const Options o = parse_options(std::vector<std::string>(argv + 1, argv + argc));
     if (o.help) {
-      std::fputs(usage(), stdout);
+      std::fputs(usage().c_str(), stdout);
       return 0;
     }
     std::unique_ptr<tbb::global_control> threads;
@@ -216,7 +185,7 @@ int main(int argc, char** argv) {
                                                       std::size_t(o.threads));
     if (o.stats) return print_stats(*o.stats);
     return build(o);
-  } catch (const UsageError& e) {
+  } catch (const n2n::UsageError& e) {
     std::fprintf(stderr, "ctnn_build_dataset: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {

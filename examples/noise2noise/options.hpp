@@ -1,18 +1,227 @@
 #pragma once
-// Command-line options of the Noise2Noise trainer: parsed by hand (no dependency), every
-// mistake reported in one line naming the option.
+// Command-line options of the Noise2Noise programs, parsed with CLI11: the trainer's options
+// (TrainOptions), and the helpers (namespace n2n::cli) ctnn_build_dataset and ctnn_denoise
+// share. Every mistake on the command line is a UsageError whose message is one line naming the
+// option and the problem; the programs print it and exit with code 2.
 
-#include <cstdlib>
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 namespace n2n {
 
+/// A mistake on the command line; the message names the option and ends with "(see --help)".
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+namespace cli {
+
+/// A decimal integer in [min, max]: no base prefix, no spaces, a '+' but no '-' allowed for
+/// unsigned types. Throws std::invalid_argument saying what was expected.
+template <class Int>
+Int parse_integer(const std::string& text, Int min, Int max = std::numeric_limits<Int>::max()) {
+  const bool plus = text.size() > 1 && text[0] == '+' && text[1] != '-';
+  const char* const first = text.data() + (plus ? 1 : 0);
+  const char* const last = text.data() + text.size();
+  Int value{};
+  const auto [stop, ec] = std::from_chars(first, last, value);
+  const bool digits = stop == last && (ec == std::errc{} || ec == std::errc::result_out_of_range);
+  const bool too_large = ec == std::errc::result_out_of_range ? *first != '-' : value > max;
+  if (digits && too_large)
+    throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", got '" + text + "'");
+  if (!digits || ec != std::errc{} || value < min)
+    throw std::invalid_argument("expected an integer >= " + std::to_string(min) + ", got '" + text +
+                                "'");
+  return value;
+}
+
+/// The numbers an option accepts: between low and high, each end open or closed.
+struct Interval {
+  double low = -std::numeric_limits<double>::infinity();
+  double high = std::numeric_limits<double>::infinity();
+  bool low_closed = false, high_closed = false;
+
+  bool contains(double x) const {
+    return (low_closed ? x >= low : x > low) && (high_closed ? x <= high : x < high);
+  }
+  /// "a number > 0", "a number in [0, 1)".
+  std::string describe() const {
+    const auto text = [](double x) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", x);
+      return std::string(buf);
+    };
+    if (std::isinf(high)) return std::string("a number ") + (low_closed ? ">= " : "> ") + text(low);
+    return std::string("a number in ") + (low_closed ? "[" : "(") + text(low) + ", " + text(high) +
+           (high_closed ? "]" : ")");
+  }
+};
+
+/// A finite decimal number in `range` (std::from_chars: correctly rounded, locale-independent;
+/// no spaces, no hexadecimal). Throws std::invalid_argument saying what was expected.
+inline double parse_number(const std::string& text, const Interval& range) {
+  const bool plus = text.size() > 1 && text[0] == '+' && text[1] != '-';
+  const char* const first = text.data() + (plus ? 1 : 0);
+  const char* const last = text.data() + text.size();
+  double value = 0;
+  const auto [stop, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc{} || stop != last || !std::isfinite(value) || !range.contains(value))
+    throw std::invalid_argument("expected " + range.describe() + ", got '" + text + "'");
+  return value;
+}
+
+/// One of `choices`. Throws std::invalid_argument listing them.
+inline std::string parse_choice(const std::string& text, const std::vector<std::string>& choices) {
+  std::string list;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (choices[i] == text) return text;
+    list += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+  }
+  throw std::invalid_argument("expected " + list + ", got '" + text + "'");
+}
+
+/// Converters for add_value.
+template <class Int>
+auto integer(Int min, Int max = std::numeric_limits<Int>::max()) {
+  return [=](const std::string& text) { return parse_integer<Int>(text, min, max); };
+}
+inline auto number(Interval range) {
+  return [=](const std::string& text) { return parse_number(text, range); };
+}
+inline auto one_of(std::vector<std::string> choices) {
+  return [choices = std::move(choices)](const std::string& text) {
+    return parse_choice(text, choices);
+  };
+}
+template <class T>
+auto text() {
+  return [](const std::string& value) { return T(value); };
+}
+
+/// Adds "--name VALUE" to `app`. `convert` turns the text into the value stored in `target`,
+/// or throws std::invalid_argument saying what was expected; CLI11 then reports
+/// "--name: <that>". Our converters rather than CLI11's: CLI11 2.1 reads integers with base
+/// detection ("010" would be 8) and doubles through long double (rounding twice). Each
+/// occurrence is converted as it is parsed, so mistakes are reported in command-line order
+/// and a repeated option's last value wins.
+template <class T, class Convert>
+CLI::Option* add_value(CLI::App& app, const std::string& name, const std::string& value_name,
+                       T& target, Convert convert, const std::string& help) {
+  CLI::Option* opt = app.add_option_function<std::string>(
+      name,
+      [name, &target, convert](const std::string& value) {
+        try {
+          target = convert(value);
+        } catch (const std::invalid_argument& e) {
+          throw CLI::ValidationError(name, e.what());
+        }
+      },
+      help);
+  opt->option_text(value_name)->trigger_on_parse();
+  return opt;
+}
+
+/// Adds the flag "--name" (no value: "--name=false" is a mistake) to `app`.
+inline CLI::Option* add_flag(CLI::App& app, const std::string& name, bool& target,
+                             const std::string& help) {
+  return app.add_flag(name, target, help)->disable_flag_override();
+}
+
+/// The help laid out like a hand-written usage text: the usage line(s), the app's description,
+/// "Options:" with each option's description at a fixed column (continuation lines indented
+/// to it; a long option name puts its description on the next line), --help last, then the
+/// app's footer.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  HelpFormatter(std::string usage, std::size_t column) : usage_(std::move(usage)) {
+    column_width(column);
+  }
+  std::string make_help(const CLI::App* app, std::string, CLI::AppFormatMode) const override {
+    std::string out = usage_ + "\n";
+    if (!app->get_description().empty()) out += "\n" + app->get_description() + "\n";
+    out += "\nOptions:\n";
+    for (const CLI::Option* opt : app->get_options())
+      if (opt != app->get_help_ptr()) out += make_option(opt, false);
+    if (const CLI::Option* help = app->get_help_ptr()) out += make_option(help, false);
+    if (!app->get_footer().empty()) out += "\n" + app->get_footer() + "\n";
+    return out;
+  }
+  std::string make_option_name(const CLI::Option* opt, bool) const override {
+    return opt->get_name();  // the long name only: "--help", not "-h,--help"
+  }
+
+ private:
+  std::string usage_;
+};
+
+/// Sets up `app` for one of the programs: help in HelpFormatter's layout with the given usage
+/// line(s), description and footer ("" for none), options' descriptions at `column`.
+inline void setup(CLI::App& app, std::string usage, std::string description, std::string footer,
+                  std::size_t column) {
+  app.description(std::move(description));
+  app.footer(std::move(footer));
+  app.formatter(std::make_shared<HelpFormatter>(std::move(usage), column));
+  app.set_help_flag("-h,--help", "this text");
+  app.allow_extras();  // unknown options and stray arguments: parse() reports them in our words
+}
+
+/// CLI11's error as a UsageError: "--epochs: expected an integer >= 1, got '0' (see --help)".
+/// Two of CLI11 2.1's messages are reworded: a missing value ("--out: 1 required TEXT
+/// missing") and a value given to a flag ("resume was given a disallowed flag override").
+inline UsageError usage_error(const CLI::ParseError& e) {
+  std::string what = e.what();
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
+    const std::string flag_value = " was given a disallowed flag override";
+    const auto colon = what.find(": ");
+    if (what.ends_with(" missing") && colon != std::string::npos)
+      what = what.substr(0, colon) + ": missing value";
+    else if (what.ends_with(flag_value))
+      what = (what.starts_with("-") ? "" : "--") + what.substr(0, what.size() - flag_value.size()) +
+             ": takes no value";
+  }
+  return UsageError(what + " (see --help)");
+}
+
+/// Parses `args` (the arguments after the program's name) with `app`. Returns false when
+/// --help was given (print app.help() then), true otherwise. Throws a UsageError, one line,
+/// for every mistake: an unknown option, a stray argument, a missing or bad value.
+inline bool parse(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+  bool help = false;
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    help = true;  // after every option was read, so a mistake before or after --help wins
+  } catch (const CLI::ParseError& e) {
+    throw usage_error(e);
+  }
+  bool after_marker = false;  // everything after "--" is an argument, not an option
+  for (const std::string& a : app.remaining()) {
+    if (a == "--" && !after_marker) {
+      after_marker = true;
+    } else if (!after_marker && a.size() > 1 && a[0] == '-') {
+      throw UsageError("unknown option '" + a + "' (see --help)");
+    } else {
+      throw UsageError("unexpected argument '" + a + "' (see --help)");
+    }
+  }
+  return !help;
+}
+
+}  // namespace cli
 
 struct TrainOptions {
   std::string model = "initial";
@@ -31,115 +240,81 @@ struct TrainOptions {
   bool help = false;
 };
 
-inline const char* train_usage() {
-  return R"(Usage: ctnn_noise2noise [options]
-
-Trains a Noise2Noise denoiser on pairs of noisy 32x32 RGB images (the target is a second noisy
+/// The trainer's options, bound to `o`, with their help.
+inline void add_train_options(CLI::App& app, TrainOptions& o) {
+  cli::setup(
+      app, "Usage: ctnn_noise2noise [options]",
+      R"(Trains a Noise2Noise denoiser on pairs of noisy 32x32 RGB images (the target is a second noisy
 copy, never a clean image), validates on (noisy, clean) pairs, and reports PSNR beside the
 noisy input, classical filters and the course's reference lines.
 
 Data (--data DIR) holds uint8 N x 3 x 32 x 32 .npy files: train_input.npy, train_target.npy
 (the two noisy copies) and val_input.npy, val_target.npy (noisy, clean). Build them from photos
-with ctnn_build_dataset, or convert the course's .pkl files with tools/data/ee559_to_npy.py.
-
-Options:
-  --model NAME        initial  (course's first model: 4 conv layers, 32 channels; default)
-                      final    (course's final model: 100 channels + skip concatenation)
-                      upsample (stride-2 convs, then nearest upsampling + conv)
-  --epochs N          passes over the training pairs (default 3)
-  --batch-size N      images per step (default 50)
-  --optimizer NAME    adam (default) or sgd
-  --lr X              learning rate (default 1e-3)
-  --momentum X        SGD momentum (default 0.9; ignored by adam)
-  --fraction X        use the first X (0 < X <= 1) of the training pairs (default 1)
-  --threads N         worker threads for the kernels (default: all cores)
-  --seed N            seed for initialisation and shuffling (default 0)
-  --data DIR          data directory (default: data)
-  --out DIR           output directory, created if needed (default: out)
-  --checkpoint-every N
-                      also save the resumable state every N batches (default: only at the
-                      end of each epoch)
-  --resume            continue from DIR/train_state.safetensors if it exists (same options
-                      needed); the result is bit for bit that of an uninterrupted run
-  --help              this text
-
-Outputs in --out: model.safetensors (weights, PyTorch state_dict names), train_state.safetensors
+with ctnn_build_dataset, or convert the course's .pkl files with tools/data/ee559_to_npy.py.)",
+      R"(Outputs in --out: model.safetensors (weights, PyTorch state_dict names), train_state.safetensors
 (weights + optimizer state + position, for --resume), log.csv (loss and PSNR per epoch),
-samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).
-)";
+samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
+      22);
+  using cli::add_value, cli::integer, cli::number, cli::Interval;
+  add_value(app, "--model", "NAME", o.model, cli::one_of({"initial", "final", "upsample"}),
+            "initial  (course's first model: 4 conv layers, 32 channels; default)\n"
+            "final    (course's final model: 100 channels + skip concatenation)\n"
+            "upsample (stride-2 convs, then nearest upsampling + conv)");
+  add_value(app, "--epochs", "N", o.epochs, integer(1),
+            "passes over the training pairs (default 3)");
+  add_value(app, "--batch-size", "N", o.batch_size, integer<std::size_t>(1),
+            "images per step (default 50)");
+  add_value(app, "--optimizer", "NAME", o.optimizer, cli::one_of({"adam", "sgd"}),
+            "adam (default) or sgd");
+  add_value(app, "--lr", "X", o.lr, number({.low = 0}), "learning rate (default 1e-3)");
+  add_value(app, "--momentum", "X", o.momentum, number({.low = 0, .high = 1, .low_closed = true}),
+            "SGD momentum (default 0.9; ignored by adam)");
+  add_value(app, "--fraction", "X", o.fraction, number({.low = 0, .high = 1, .high_closed = true}),
+            "use the first X (0 < X <= 1) of the training pairs (default 1)");
+  add_value(app, "--threads", "N", o.threads, integer(0),
+            "worker threads for the kernels (default: all cores)");
+  add_value(app, "--seed", "N", o.seed, integer<std::uint64_t>(0),
+            "seed for initialisation and shuffling (default 0)");
+  add_value(app, "--data", "DIR", o.data_dir, cli::text<std::filesystem::path>(),
+            "data directory (default: data)");
+  add_value(app, "--out", "DIR", o.out_dir, cli::text<std::filesystem::path>(),
+            "output directory, created if needed (default: out)");
+  add_value(app, "--checkpoint-every", "N", o.checkpoint_every, integer<std::size_t>(0),
+            "also save the resumable state every N batches (default: only at the\n"
+            "end of each epoch)");
+  cli::add_flag(app, "--resume", o.resume,
+                "continue from DIR/train_state.safetensors if it exists (same options\n"
+                "needed); the result is bit for bit that of an uninterrupted run");
+}
+
+/// The trainer's --help text.
+inline std::string train_usage() {
+  TrainOptions o;
+  CLI::App app;
+  add_train_options(app, o);
+  return app.help();
+}
+
+/// The trainer's options from its arguments (after the program's name); `help` is set by
+/// --help. Throws UsageError.
+inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
+  TrainOptions o;
+  CLI::App app;
+  add_train_options(app, o);
+  o.help = !cli::parse(app, args);
+  return o;
 }
 
 namespace detail {
-inline double parse_number(const std::string& opt, const std::string& v) {
-  char* end = nullptr;
-  const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || !std::isfinite(x))
-    throw UsageError(opt + ": expected a number, got '" + v + "'");
-  return x;
-}
+/// The hand parser's integer reader, kept for ctnn_denoise until it uses CLI11 too: a decimal
+/// integer >= min, else a UsageError naming `opt`.
 inline long long parse_integer(const std::string& opt, const std::string& v, long long min) {
-  char* end = nullptr;
-  const long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0') throw UsageError(opt + ": expected an integer, got '" + v + "'");
-  if (x < min) throw UsageError(opt + ": must be at least " + std::to_string(min) + ", got " + v);
-  return x;
+  try {
+    return cli::parse_integer<long long>(v, min);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(opt + ": " + e.what() + " (see --help)");
+  }
 }
 }  // namespace detail
-
-inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
-  TrainOptions o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-      continue;
-    }
-    if (a == "--resume") {
-      o.resume = true;
-      continue;
-    }
-    if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "' (see --help)");
-    if (i + 1 >= args.size()) throw UsageError(a + ": missing value (see --help)");
-    const std::string& v = args[++i];
-    using detail::parse_integer, detail::parse_number;
-    if (a == "--model") {
-      if (v != "initial" && v != "final" && v != "upsample")
-        throw UsageError("--model: unknown model '" + v + "' (initial, final or upsample)");
-      o.model = v;
-    } else if (a == "--epochs") {
-      o.epochs = int(parse_integer(a, v, 1));
-    } else if (a == "--batch-size") {
-      o.batch_size = std::size_t(parse_integer(a, v, 1));
-    } else if (a == "--optimizer") {
-      if (v != "adam" && v != "sgd")
-        throw UsageError("--optimizer: '" + v + "' is not adam or sgd");
-      o.optimizer = v;
-    } else if (a == "--lr") {
-      o.lr = parse_number(a, v);
-      if (o.lr <= 0) throw UsageError("--lr: must be positive, got " + v);
-    } else if (a == "--momentum") {
-      o.momentum = parse_number(a, v);
-      if (o.momentum < 0 || o.momentum >= 1)
-        throw UsageError("--momentum: must be in [0, 1), got " + v);
-    } else if (a == "--fraction") {
-      o.fraction = parse_number(a, v);
-      if (o.fraction <= 0 || o.fraction > 1)
-        throw UsageError("--fraction: must be in (0, 1], got " + v);
-    } else if (a == "--threads") {
-      o.threads = int(parse_integer(a, v, 0));
-    } else if (a == "--seed") {
-      o.seed = std::uint64_t(parse_integer(a, v, 0));
-    } else if (a == "--data") {
-      o.data_dir = v;
-    } else if (a == "--out") {
-      o.out_dir = v;
-    } else if (a == "--checkpoint-every") {
-      o.checkpoint_every = std::size_t(parse_integer(a, v, 0));
-    } else {
-      throw UsageError("unknown option '" + a + "' (see --help)");
-    }
-  }
-  return o;
-}
 
 }  // namespace n2n

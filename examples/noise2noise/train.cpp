@@ -359,7 +359,7 @@ int main(int argc, char** argv) {
   try {
     const auto o = n2n::parse_train_options(std::vector<std::string>(argv + 1, argv + argc));
     if (o.help) {
-      std::fputs(n2n::train_usage(), stdout);
+      std::fputs(n2n::train_usage().c_str(), stdout);
       return 0;
     }
     if (o.threads > 0) ctnn::set_num_threads(o.threads);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The trainer's and denoise tool's command-line errors: one line naming the problem (and the
-# file), a non-zero exit code, nothing written.
-# Usage: trainer_cli.sh TRAINER DENOISE WORKDIR
+# file), a non-zero exit code, nothing written. With BUILD_DATASET, ctnn_build_dataset's too.
+# Usage: trainer_cli.sh TRAINER DENOISE WORKDIR [BUILD_DATASET]
 set -uo pipefail
 trainer=$1
 denoise=$2
 work=$3
+build_dataset=${4:-}
 rm -rf "$work" && mkdir -p "$work/data" "$work/wrong"
 /usr/bin/python3 "$(dirname "$0")/make_tiny_data.py" "$work/data" 100 20
 /usr/bin/python3 -c "
@@ -30,13 +31,82 @@ expect() {  # expect CODE REGEX -- command...
     echo "FAIL: $* -> exit $rc (expected $code), output: $out (expected /$regex/)"
   fi
 }
+# usage_line PROGRAM LINE -- command...: a mistake on the command line is exit code 2, nothing on
+# stdout, and exactly the line "PROGRAM: LINE" on stderr (LINE a regex).
+usage_line() {
+  local regex="^$1: $2\$"
+  shift 3
+  local out err rc
+  out=$("$@" 2>"$work/stderr")
+  rc=$?
+  err=$(cat "$work/stderr")
+  if [ "$rc" -eq 2 ] && [ -z "$out" ] && [[ "$err" =~ $regex ]] &&
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $* -> exit $rc (expected 2), stdout: $out, stderr: $err (expected /$regex/)"
+  fi
+}
+# usage_error PROGRAM MESSAGE -- command...: the line is "PROGRAM: MESSAGE (see --help)".
+usage_error() {
+  local program=$1 message=$2
+  shift 2
+  usage_line "$program" "$message \\(see --help\\)" "$@"
+}
 expect 0 "Usage: ctnn_noise2noise" -- "$trainer" --help
-expect 2 "unknown option '--epoch'" -- "$trainer" --epoch 3
-expect 2 "--epochs: must be at least 1, got 0" -- "$trainer" --epochs 0
-expect 2 "--lr: expected a number, got 'fast'" -- "$trainer" --lr fast
-expect 2 "--model: unknown model 'resnet'" -- "$trainer" --model resnet
-expect 2 "--fraction: must be in \(0, 1\], got 1.5" -- "$trainer" --fraction 1.5
-expect 2 "--batch-size: missing value" -- "$trainer" --batch-size
+expect 0 "Usage: ctnn_noise2noise" -- "$trainer" -h
+# --help lists every option, and every option it lists is one the parser knows.
+help=$("$trainer" --help)
+for o in "--model NAME" "--epochs N" "--batch-size N" "--optimizer NAME" "--lr X" "--momentum X" \
+  "--fraction X" "--threads N" "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" \
+  "--resume" "--help"; do
+  [[ "$help" == *$'\n'"  $o "* || "$help" == *$'\n'"  $o"$'\n'* ]] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: --help does not list '$o'"; }
+done
+for o in $(printf '%s\n' "$help" | sed -n 's/^  \(--[a-z-]*\).*/\1/p'); do
+  out=$("$trainer" "$o" --data "$work/nope" --out "$work/o0" 2>&1)
+  [[ "$out" != *"unknown option '$o'"* ]] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: --help lists $o, the parser does not know it"; }
+done
+N=ctnn_noise2noise
+usage_error $N "unknown option '--epoch'" -- "$trainer" --epoch 3
+usage_error $N "unknown option '-x'" -- "$trainer" -x
+usage_error $N "unknown option '--bogus'" -- "$trainer" --help --bogus
+usage_error $N "unexpected argument 'extra'" -- "$trainer" --epochs 2 extra
+usage_error $N "unexpected argument '--epochs'" -- "$trainer" -- --epochs 2
+usage_error $N "--epochs: expected an integer >= 1, got '0'" -- "$trainer" --epochs 0
+usage_error $N "--epochs: expected an integer >= 1, got '0'" -- "$trainer" --epochs=0
+usage_error $N "--epochs: expected an integer >= 1, got '0'" -- "$trainer" --epochs 0 --help
+usage_error $N "--epochs: expected an integer >= 1, got '2.5'" -- "$trainer" --epochs 2.5
+usage_error $N "--epochs: expected an integer from 1 to 2147483647, got '9999999999'" -- \
+  "$trainer" --epochs 9999999999
+usage_error $N "--batch-size: expected an integer >= 1, got '0'" -- "$trainer" --batch-size 0
+usage_error $N "--threads: expected an integer >= 0, got '-1'" -- "$trainer" --threads -1
+usage_error $N "--seed: expected an integer >= 0, got 'abc'" -- "$trainer" --seed abc
+usage_error $N "--seed: expected an integer from 0 to 18446744073709551615, got '18446744073709551616'" \
+  -- "$trainer" --seed 18446744073709551616
+usage_error $N "--checkpoint-every: expected an integer >= 0, got '1e3'" -- \
+  "$trainer" --checkpoint-every 1e3
+usage_error $N "--lr: expected a number > 0, got 'fast'" -- "$trainer" --lr fast
+usage_error $N "--lr: expected a number > 0, got '0'" -- "$trainer" --lr 0
+usage_error $N "--lr: expected a number > 0, got 'inf'" -- "$trainer" --lr inf
+usage_error $N "--momentum: expected a number in \[0, 1\), got '1'" -- "$trainer" --momentum 1
+usage_error $N "--fraction: expected a number in \(0, 1\], got '1.5'" -- "$trainer" --fraction 1.5
+usage_error $N "--fraction: expected a number in \(0, 1\], got '0'" -- "$trainer" --fraction 0
+usage_error $N "--model: expected initial, final or upsample, got 'resnet'" -- \
+  "$trainer" --model resnet
+usage_error $N "--optimizer: expected adam or sgd, got 'rmsprop'" -- "$trainer" --optimizer rmsprop
+usage_error $N "--batch-size: missing value" -- "$trainer" --batch-size
+usage_error $N "--data: missing value" -- "$trainer" --epochs 1 --data
+usage_error $N "--resume: takes no value" -- "$trainer" --resume=yes
+# The last of a repeated option counts, and --name=value is --name value: the same weights.
+"$trainer" --data "$work/data" --out "$work/spaced" --threads 2 --epochs 1 --batch-size 10 \
+  --seed 1 >"$work/spaced.log" 2>&1 || { failed=$((failed + 1)); cat "$work/spaced.log"; }
+"$trainer" --data="$work/data" --out="$work/equals" --threads=2 --epochs=1 --batch-size=10 \
+  --seed 5 --seed=1 >"$work/equals.log" 2>&1 || { failed=$((failed + 1)); cat "$work/equals.log"; }
+cmp -s "$work/spaced/model.safetensors" "$work/equals/model.safetensors" && passed=$((passed + 1)) ||
+  { failed=$((failed + 1)); echo "FAIL: --name=value or a repeated option changed the weights"; }
 expect 1 "$work/nope: data directory does not exist" -- "$trainer" --data "$work/nope" --out "$work/o1"
 expect 1 "wrong/train_input.npy: expected uint8 N x 3 x 32 x 32 images, found shape \(100, 3, 64, 64\)" -- "$trainer" --data "$work/wrong" --out "$work/o2"
 [ ! -e "$work/o2/model.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: output written after an error"; }
@@ -44,5 +114,35 @@ expect 0 "Usage: ctnn_denoise" -- "$denoise" --help
 expect 2 "--checkpoint FILE is required" -- "$denoise" "$work/x.png"
 expect 1 "$work/none.safetensors: no such file" -- "$denoise" --checkpoint "$work/none.safetensors" "$work/x.png"
 expect 1 "val_input.npy: not a safetensors file" -- "$denoise" --checkpoint "$work/data/val_input.npy" "$work/x.png"
+
+if [ -n "$build_dataset" ]; then
+  B=ctnn_build_dataset
+  expect 0 "Usage: ctnn_build_dataset --photos DIR" -- "$build_dataset" --help
+  usage_line $B "--photos DIR is required \\(see --help; tools/data/fetch_photos.sh fetches free photos\\)" \
+    -- "$build_dataset" --out "$work/bd"
+  usage_error $B "unknown option '--photo'" -- "$build_dataset" --photo "$work"
+  usage_error $B "unexpected argument 'extra'" -- "$build_dataset" --stats "$work/data" extra
+  usage_error $B "--photos: missing value" -- "$build_dataset" --photos
+  usage_error $B "--train: expected an integer >= 1, got '0'" -- "$build_dataset" --train 0
+  usage_error $B "--val: expected an integer >= 1, got '-5'" -- "$build_dataset" --val -5
+  usage_error $B "--seed: expected an integer >= 0, got 'x'" -- "$build_dataset" --seed x
+  usage_error $B "--threads: expected an integer >= 0, got '1.5'" -- "$build_dataset" --threads 1.5
+  usage_error $B "--noise: unknown noise 'pink' \(expected course, gaussian:SIGMA or poisson:PEAK\)" \
+    -- "$build_dataset" --noise pink
+  usage_error $B "--noise: noise 'gaussian:0': expected a positive number after 'gaussian:'" \
+    -- "$build_dataset" --noise gaussian:0
+  usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '16:64'" -- \
+    "$build_dataset" --short-side 16:64
+  usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '64:32'" -- \
+    "$build_dataset" --short-side 64:32
+  usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '64'" -- \
+    "$build_dataset" --short-side 64
+  usage_error $B "--min-std: expected a number >= 0, got '-1'" -- "$build_dataset" --min-std -1
+  expect 1 "^ctnn_build_dataset: error: $work/nope/val_input.npy: no such file\$" -- \
+    "$build_dataset" --stats "$work/nope"
+  expect 0 "$work/data: 20 pairs" -- "$build_dataset" --stats "$work/data"
+else
+  echo "note: no ctnn_build_dataset given, its command line is not tested"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
