@@ -18,6 +18,7 @@
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/file_error.hpp"
 #include "ctnn/io/safetensors.hpp"
+#include "ctnn/optim/optimizer.hpp"
 
 namespace ctnn::io {
 
@@ -39,8 +40,8 @@ inline double parse_exact_double(const std::string& s) {
   return std::strtod(s.c_str(), nullptr);
 }
 
-template <class Net, class Optimizer>
-void save_training_state(const std::filesystem::path& path, Net& net, Optimizer& opt,
+template <class Net, Optimizer Opt>
+void save_training_state(const std::filesystem::path& path, Net& net, Opt& opt,
                          const TrainingProgress& progress) {
   using T = typename Net::scalar_type;
   auto tensors = parameter_tensors(net.parameters());
@@ -49,7 +50,7 @@ void save_training_state(const std::filesystem::path& path, Net& net, Optimizer&
     tensors.push_back({"optimizer." + b.name, safetensors_dtype_of<T>(), b.shape, b.values->data(),
                        b.values->size() * sizeof(T)});
   auto meta = checkpoint_metadata<Net>("training");
-  meta["optimizer"] = Optimizer::kind;
+  meta["optimizer"] = Opt::kind;
   meta["optimizer_steps"] = std::to_string(opt.step_count());
   meta["epoch"] = std::to_string(progress.epoch);
   meta["batches_done"] = std::to_string(progress.batches_done);
@@ -61,8 +62,8 @@ void save_training_state(const std::filesystem::path& path, Net& net, Optimizer&
 
 /// Restores net and optimizer from a training checkpoint. Checks everything (network,
 /// optimizer kind, every tensor's name and shape) before changing anything.
-template <class Net, class Optimizer>
-TrainingProgress load_training_state(const std::filesystem::path& path, Net& net, Optimizer& opt) {
+template <class Net, Optimizer Opt>
+TrainingProgress load_training_state(const std::filesystem::path& path, Net& net, Opt& opt) {
   const SafetensorsFile file(path);
   const auto& meta = file.metadata();
   auto get = [&](const std::string& key) -> const std::string& {
@@ -73,9 +74,9 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
   };
   if (get("ctnn_checkpoint") != "training")
     throw FileError(path, "not a training checkpoint (it holds " + get("ctnn_checkpoint") + ")");
-  if (get("optimizer") != Optimizer::kind)
-    throw FileError(
-        path, "saved with optimizer " + get("optimizer") + ", resuming with " + Optimizer::kind);
+  if (get("optimizer") != Opt::kind)
+    throw FileError(path,
+                    "saved with optimizer " + get("optimizer") + ", resuming with " + Opt::kind);
   auto params = net.parameters();
   check_parameters_match(file, params, Net::name(), "", /*allow_extra=*/true);
   auto buffers = opt.state_buffers();

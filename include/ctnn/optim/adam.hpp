@@ -3,7 +3,6 @@
 /// `Adam` with torch.optim.Adam's update rule (PyTorch 1.13, amsgrad off, L2 weight decay added
 /// to the gradient).
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -11,7 +10,7 @@
 
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/kernels/optimizer_updates.hpp"
-#include "ctnn/optim/optimizer_buffer.hpp"
+#include "ctnn/optim/optimizer.hpp"
 
 namespace ctnn {
 
@@ -24,18 +23,22 @@ struct AdamOptions {
 };
 
 template <class T>
-class Adam {
+class Adam : public OptimizerBase<T, AdamOptions> {
+  using base = OptimizerBase<T, AdamOptions>;
+  using base::options_;
+  using base::params_;
+  using base::steps_;
+
  public:
+  static constexpr const char* kind = "adam";
+
   Adam(ParameterList<T> params, AdamOptions options = {})
-      : params_(std::move(params)), options_(options) {
-    if (options_.lr < 0) throw std::invalid_argument("Adam: lr must not be negative");
+      : base(std::move(params), options, "Adam") {
     if (options_.eps < 0) throw std::invalid_argument("Adam: eps must not be negative");
     if (options_.beta1 < 0 || options_.beta1 >= 1 || options_.beta2 < 0 || options_.beta2 >= 1)
       throw std::invalid_argument("Adam: betas must be in [0, 1)");
-    for (const auto& p : params_) {
-      exp_avg_.emplace_back(p.size, T(0));
-      exp_avg_sq_.emplace_back(p.size, T(0));
-    }
+    exp_avg_ = this->zero_buffers();
+    exp_avg_sq_ = this->zero_buffers();
   }
 
   void step() {
@@ -51,19 +54,9 @@ class Adam {
     }
   }
 
-  void zero_grad() {
-    for (auto& p : params_)
-      std::fill(p.grad, p.grad + p.size, T(0));
-  }
-
-  const AdamOptions& options() const { return options_; }
-  AdamOptions& options() { return options_; }
-  const ParameterList<T>& parameters() const { return params_; }
-  /// First and second moments per parameter and the step count: the state a checkpoint saves.
+  /// First and second moments per parameter: with the step count, the state a checkpoint saves.
   std::vector<std::vector<T>>& exp_avg() { return exp_avg_; }
   std::vector<std::vector<T>>& exp_avg_sq() { return exp_avg_sq_; }
-  std::size_t step_count() const { return steps_; }
-  void set_step_count(std::size_t s) { steps_ = s; }
 
   /// Every state buffer with a name ("exp_avg.<param>", "exp_avg_sq.<param>"), for checkpoints.
   std::vector<OptimizerBuffer<T>> state_buffers() {
@@ -74,13 +67,11 @@ class Adam {
     }
     return out;
   }
-  static constexpr const char* kind = "adam";
 
  private:
-  ParameterList<T> params_;
-  AdamOptions options_;
   std::vector<std::vector<T>> exp_avg_, exp_avg_sq_;
-  std::size_t steps_ = 0;
 };
+
+static_assert(Optimizer<Adam<float>> && Optimizer<Adam<double>>);
 
 }  // namespace ctnn

@@ -3,14 +3,13 @@
 /// `SGD`: stochastic gradient descent with momentum, dampening, Nesterov and weight decay,
 /// with torch.optim.SGD's update rule (PyTorch 1.13).
 
-#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
 
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/kernels/optimizer_updates.hpp"
-#include "ctnn/optim/optimizer_buffer.hpp"
+#include "ctnn/optim/optimizer.hpp"
 
 namespace ctnn {
 
@@ -23,17 +22,20 @@ struct SGDOptions {
 };
 
 template <class T>
-class SGD {
+class SGD : public OptimizerBase<T, SGDOptions> {
+  using base = OptimizerBase<T, SGDOptions>;
+  using base::options_;
+  using base::params_;
+  using base::steps_;
+
  public:
-  SGD(ParameterList<T> params, SGDOptions options = {})
-      : params_(std::move(params)), options_(options) {
-    if (options_.lr < 0) throw std::invalid_argument("SGD: lr must not be negative");
+  static constexpr const char* kind = "sgd";
+
+  SGD(ParameterList<T> params, SGDOptions options = {}) : base(std::move(params), options, "SGD") {
     if (options_.momentum < 0) throw std::invalid_argument("SGD: momentum must not be negative");
     if (options_.nesterov && (options_.momentum <= 0 || options_.dampening != 0))
       throw std::invalid_argument("SGD: Nesterov momentum requires momentum > 0 and dampening 0");
-    if (options_.momentum != 0)
-      for (const auto& p : params_)
-        momentum_.emplace_back(p.size, T(0));
+    if (options_.momentum != 0) momentum_ = this->zero_buffers();
   }
 
   /// p -= lr * d, with d = grad + wd p, then momentum (buf = m buf + (1 - dampening) d;
@@ -48,18 +50,8 @@ class SGD {
     ++steps_;
   }
 
-  void zero_grad() {
-    for (auto& p : params_)
-      std::fill(p.grad, p.grad + p.size, T(0));
-  }
-
-  const SGDOptions& options() const { return options_; }
-  SGDOptions& options() { return options_; }
-  const ParameterList<T>& parameters() const { return params_; }
   /// Momentum buffers, one per parameter (empty without momentum): the state a checkpoint saves.
   std::vector<std::vector<T>>& momentum_buffers() { return momentum_; }
-  std::size_t step_count() const { return steps_; }
-  void set_step_count(std::size_t s) { steps_ = s; }
 
   /// Every state buffer with a name ("momentum_buffer.<param>"), for checkpoints.
   std::vector<OptimizerBuffer<T>> state_buffers() {
@@ -68,13 +60,11 @@ class SGD {
       out.push_back({"momentum_buffer." + params_[i].name, &momentum_[i], params_[i].shape});
     return out;
   }
-  static constexpr const char* kind = "sgd";
 
  private:
-  ParameterList<T> params_;
-  SGDOptions options_;
   std::vector<std::vector<T>> momentum_;
-  std::size_t steps_ = 0;
 };
+
+static_assert(Optimizer<SGD<float>> && Optimizer<SGD<double>>);
 
 }  // namespace ctnn
