@@ -101,6 +101,13 @@ cp "$bad/png_valid_rgb_40x36.png" "$work/photo.png"
 expect 0 "" -- "$denoise" --checkpoint "$good" --out "$work/out" "$work/photo.png"
 [ -f "$work/out/photo_denoised.png" ] && passed=$((passed + 1)) || fail "no photo_denoised.png"
 rm -f "$work/out/photo_denoised.png"
+# What the tool refused before it read every kind of image (16 bits, gray, gray + alpha, RGBA)
+# is denoised now (example.noise2noise_denoise_formats checks the outputs).
+for name in png_16bit png_grayscale png_gray_alpha png_rgba; do
+  expect 0 "" -- "$denoise" --checkpoint "$good" --out "$work/out" "$bad/$name.png"
+  [ -f "$work/out/${name}_denoised.png" ] && passed=$((passed + 1)) || fail "no ${name}_denoised.png"
+  rm -f "$work/out/${name}_denoised.png"
+done
 
 # ---- the denoise tool: bad checkpoints --------------------------------------------------------
 for c in st_invalid_json:"invalid JSON header" \
@@ -158,15 +165,11 @@ expect 1 "^$D $work/out: is a directory, expected a safetensors file\$" -- \
 no_files "$work/out"
 
 # ---- the denoise tool: bad images and outputs -------------------------------------------------
-for c in png_not_a_png:"not a PNG file \(wrong signature\)" \
-  png_empty:"not a PNG file \(wrong signature\)" \
+for c in png_not_a_png:"not a PNG or JPEG file \(wrong signature\)" \
+  png_empty:"not a PNG or JPEG file \(wrong signature\)" \
   png_truncated:"cannot decode PNG \(truncated or corrupt\).*" \
   png_corrupt_idat:"cannot decode PNG \(truncated or corrupt\).*" \
-  png_16bit:"16-bit PNG: 8 bits per channel are needed" \
-  png_grayscale:"PNG is grayscale: RGB is needed" \
-  png_gray_alpha:"PNG is grayscale with alpha: RGB is needed" \
-  png_rgba:"PNG is RGBA \(it has an alpha channel\): RGB is needed" \
-  png_huge_dimensions:"PNG header claims 60000x60000 pixels: more than the 67108864 .*" \
+  png_huge_dimensions:"PNG header claims 60000x60000 pixels: more than the 67108864 read_image accepts \(corrupt\?\)" \
   png_too_small_16x16:"image is 16x16, the network needs at least 32x32" \
   npy_truncated:"truncated: the header promises 6144 bytes.*" \
   npy_shape_64x64:"expected uint8 N x 3 x 32 x 32 images, found shape \(2, 3, 64, 64\)"; do
@@ -178,10 +181,14 @@ for c in png_not_a_png:"not a PNG file \(wrong signature\)" \
 done
 expect 1 "^$D $work/nothing.png: no such file\$" -- \
   "$denoise" --checkpoint "$good" --out "$work/out" "$work/nothing.png"
+# A JPEG cut after its first segment (SOI, then a JFIF APP0 of 16 bytes).
+printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00' >"$work/cut.jpg"
+expect 1 "^$D $work/cut.jpg: cannot decode JPEG \(truncated or corrupt\): the file ends at byte 20 without an EOI marker\$" -- \
+  "$denoise" --checkpoint "$good" --out "$work/out" "$work/cut.jpg"
 mkdir -p "$work/folder.png"
-expect 1 "^$D $work/folder.png: is a directory, expected a PNG file\$" -- \
+expect 1 "^$D $work/folder.png: is a directory, expected a PNG or JPEG file\$" -- \
   "$denoise" --checkpoint "$good" --out "$work/out" "$work/folder.png"
-expect 1 "^$D $work/plain_file: unsupported input: expected a .png or .npy file\$" -- \
+expect 1 "^$D $work/plain_file: unsupported input: expected a .png, .jpg, .jpeg or .npy file\$" -- \
   "$denoise" --checkpoint "$good" --out "$work/out" "$work/plain_file"
 no_files "$work/out"
 expect 1 "^$D $work/plain_file/out: --out: output directory does not exist\$" -- \

@@ -1,8 +1,9 @@
 #pragma once
 /// \file
-/// PNG reading and writing through stb (Debian's libstb-dev; link its `stb` library). Reading
-/// insists on what the caller needs (8-bit RGB) and names the file and the problem otherwise.
-/// Writing is atomic.
+/// PNG reading and writing through stb (Debian's libstb-dev), in the `ctnn::image` component.
+/// Reading insists on what the caller needs (8-bit RGB) and names the file and the problem
+/// otherwise; io::read_image (ctnn/io/image.hpp) reads every kind of PNG and JPEG. Writing is
+/// atomic, at 8 bits; io::write_image also writes 16.
 
 #include <algorithm>
 #include <cctype>
