@@ -2,13 +2,13 @@
 /// \file
 /// `ReLU`: max(x, 0), element-wise; PyTorch's nn.ReLU. Any shape; output shape = input shape.
 
+#include <cstddef>
 #include <string>
 
-#include "ctnn/core/batch.hpp"
 #include "ctnn/core/init.hpp"
-#include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/kernels/activations.hpp"
+#include "ctnn/layers/detail/activation_layer.hpp"
 
 namespace ctnn {
 
@@ -22,32 +22,17 @@ struct ReLU {
 };
 
 template <ShapeType In, class T>
-class ReLULayer {
+class ReLULayer : public detail::ActivationLayer<ReLULayer<In, T>, ReLU, In, T> {
  public:
-  using spec = ReLU;
-  using scalar_type = T;
-  using input_shape = In;
-  using output_shape = In;
+  using detail::ActivationLayer<ReLULayer, ReLU, In, T>::ActivationLayer;
 
-  explicit ReLULayer(Rng&) {}
-
-  const Batch<In, T>& forward(const Batch<In, T>& x) {
-    input_ = &x;
-    out_.resize(x.batch_size());
-    kernels::relu_forward(x.data(), out_.data(), x.size());
-    return out_;
+  static void forward_kernel(const T* x, T* y, std::size_t count) {
+    kernels::relu_forward(x, y, count);
   }
-  const Batch<In, T>& backward(const Batch<In, T>& dy) {
-    grad_in_.resize(dy.batch_size());
-    kernels::relu_backward(input_->data(), dy.data(), grad_in_.data(), dy.size());
-    return grad_in_;
+  /// From the forward input: dx = dy where x > 0, else 0.
+  static void backward_kernel(const T* x, const T*, const T* dy, T* dx, std::size_t count) {
+    kernels::relu_backward(x, dy, dx, count);
   }
-  void zero_grad() {}
-  void collect_parameters(ParameterList<T>&, const std::string&) {}
-
- private:
-  Batch<In, T> out_, grad_in_;
-  const Batch<In, T>* input_ = nullptr;
 };
 
 }  // namespace ctnn

@@ -3,13 +3,13 @@
 /// `Sigmoid`: 1 / (1 + exp(-x)), element-wise and stable for large |x|; PyTorch's nn.Sigmoid.
 /// Any shape; output shape = input shape.
 
+#include <cstddef>
 #include <string>
 
-#include "ctnn/core/batch.hpp"
 #include "ctnn/core/init.hpp"
-#include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/kernels/activations.hpp"
+#include "ctnn/layers/detail/activation_layer.hpp"
 
 namespace ctnn {
 
@@ -23,31 +23,17 @@ struct Sigmoid {
 };
 
 template <ShapeType In, class T>
-class SigmoidLayer {
+class SigmoidLayer : public detail::ActivationLayer<SigmoidLayer<In, T>, Sigmoid, In, T> {
  public:
-  using spec = Sigmoid;
-  using scalar_type = T;
-  using input_shape = In;
-  using output_shape = In;
+  using detail::ActivationLayer<SigmoidLayer, Sigmoid, In, T>::ActivationLayer;
 
-  explicit SigmoidLayer(Rng&) {}
-
-  const Batch<In, T>& forward(const Batch<In, T>& x) {
-    out_.resize(x.batch_size());
-    kernels::sigmoid_forward(x.data(), out_.data(), x.size());
-    return out_;
+  static void forward_kernel(const T* x, T* y, std::size_t count) {
+    kernels::sigmoid_forward(x, y, count);
   }
-  /// Uses the forward output: dx = dy * y * (1 - y).
-  const Batch<In, T>& backward(const Batch<In, T>& dy) {
-    grad_in_.resize(dy.batch_size());
-    kernels::sigmoid_backward(out_.data(), dy.data(), grad_in_.data(), dy.size());
-    return grad_in_;
+  /// From the forward output: dx = dy * y * (1 - y).
+  static void backward_kernel(const T*, const T* y, const T* dy, T* dx, std::size_t count) {
+    kernels::sigmoid_backward(y, dy, dx, count);
   }
-  void zero_grad() {}
-  void collect_parameters(ParameterList<T>&, const std::string&) {}
-
- private:
-  Batch<In, T> out_, grad_in_;
 };
 
 }  // namespace ctnn
