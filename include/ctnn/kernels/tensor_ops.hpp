@@ -39,10 +39,11 @@ void bias_backward(const T* dy, T* db, std::size_t n, std::size_t channels, std:
     for (std::size_t i = 0; i < n; ++i) {
       const T* p = dy + (i * channels + c) * plane;
       simd_loop<T>(0, plane, [&](auto lanes, std::size_t j) {
-        if constexpr (std::is_same_v<typename decltype(lanes)::type, T>)
+        using V = typename decltype(lanes)::type;
+        if constexpr (std::is_same_v<V, T>)
           sum += p[j];
         else
-          vector_sum = vector_sum + simd::load(p + j);
+          vector_sum = vector_sum + simd::load_as<V>(p + j);
       });
     }
     if constexpr (std::is_same_v<T, float>)
