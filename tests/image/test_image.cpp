@@ -413,6 +413,50 @@ TEST_CASE("the bad PNG corpus: structural defects refused, the formats read_png_
   CHECK(io::read_image(bad("png_rgba.png")).channels() == 4);
 }
 
+TEST_CASE("the fuzzer's image seeds load (hand-made minimal JPEGs, palette and key PNGs)",
+          "[image][jpeg][png]") {
+  const fs::path dir = CTNN_FUZZ_CORPUS_DIR "/image";
+  struct Seed {
+    const char* name;
+    std::size_t h, w, c;
+    int depth;
+  };
+  for (const Seed& s : {Seed{"valid_gray_8x8.jpg", 8, 8, 1, 8},
+                        {"valid_rgb_24x16.jpg", 16, 24, 3, 8},
+                        {"valid_progressive_rgb_16x16.jpg", 16, 16, 3, 8},
+                        {"valid_gray_alpha16_5x4.png", 4, 5, 2, 16},
+                        {"valid_rgba16_3x3.png", 3, 3, 4, 16},
+                        {"valid_rgba_6x2.png", 2, 6, 4, 8},
+                        {"valid_palette_trns_4x2.png", 2, 4, 4, 8},
+                        {"valid_gray1_key_10x1.png", 1, 10, 2, 8}}) {
+    INFO(s.name);
+    const auto img = io::read_image(dir / s.name);
+    CHECK(img.height() == s.h);
+    CHECK(img.width() == s.w);
+    CHECK(img.channels() == s.c);
+    CHECK(img.bit_depth() == s.depth);
+    if (fs::path(s.name).extension() == ".jpg")  // every DCT coefficient 0: flat mid-grey
+      CHECK(std::all_of(img.samples().begin(), img.samples().end(),
+                        [](std::uint16_t v) { return v == 128; }));
+  }
+  // The palette's colours and alphas (tRNS: 0, 128, then opaque), indices 0 1 2 3 / 3 2 1 0.
+  const auto pal = io::read_image(dir / "valid_palette_trns_4x2.png");
+  const int expected[4][4] = {
+      {10, 20, 30, 0}, {40, 50, 60, 128}, {70, 80, 90, 255}, {250, 0, 5, 255}};
+  for (std::size_t x = 0; x < 4; ++x)
+    for (std::size_t k = 0; k < 4; ++k) {
+      CHECK(pal(0, x, k) == expected[x][k]);
+      CHECK(pal(1, 3 - x, k) == expected[x][k]);
+    }
+  // 1-bit gray, the key (gray 1) transparent: bits 1011000001.
+  const auto key = io::read_image(dir / "valid_gray1_key_10x1.png");
+  const int bits[10] = {1, 0, 1, 1, 0, 0, 0, 0, 0, 1};
+  for (std::size_t x = 0; x < 10; ++x) {
+    CHECK(key(0, x, 0) == bits[x] * 255);
+    CHECK(key(0, x, 1) == (bits[x] ? 0 : 255));
+  }
+}
+
 TEST_CASE("every truncation of a PNG and of a JPEG is refused", "[image][bad_input]") {
   const auto dir = scratch("truncated");
   const auto src = smooth_rgb(24, 16, 3);
@@ -485,6 +529,37 @@ TEST_CASE("corrupt JPEG headers and unsupported kinds are named", "[image][jpeg]
   expect_refused(variant("no_eoi.jpg", [&](auto& b) { b.resize(b.size() - 2); }),
                  {"cannot decode JPEG (truncated or corrupt): the file ends at byte " +
                   std::to_string(good.size() - 2) + " without an EOI marker"});
+  // Huffman tables (DHT: FF C4, length, then per table: class << 4 | id, 16 counts of codes by
+  // length, the codes' values). stb writes its four tables in one segment.
+  std::size_t dht = 0;
+  for (std::size_t i = 2; i + 1 < good.size() && !dht; ++i)
+    if (good[i] == 0xFF && good[i + 1] == 0xC4) dht = i;
+  REQUIRE(dht > 0);
+  const std::string in_dht =
+      "cannot decode JPEG (truncated or corrupt): Huffman table in the "
+      "DHT segment at byte " +
+      std::to_string(dht) + ": ";
+  expect_refused(variant("dht_class.jpg", [&](auto& b) { b[dht + 4] = 0x25; }),
+                 {in_dht + "class 2, id 5 (classes 0 and 1, ids 0 to 3 exist)"});
+  const std::size_t dht_end = dht + 2 + (std::size_t(good[dht + 2]) << 8 | good[dht + 3]);
+  std::size_t last = dht + 4, codes = 0;
+  for (std::size_t t = dht + 4; t < dht_end; t += 17 + codes) {
+    last = t;
+    codes = 0;
+    for (std::size_t i = t + 1; i < t + 17; ++i)
+      codes += good[i];
+  }
+  REQUIRE(codes + 10 <= 256);
+  expect_refused(variant("dht_room.jpg", [&](auto& b) { b[last + 16] = b[last + 16] + 10; }),
+                 {in_dht + std::to_string(codes + 10) + " codes, the segment has room for " +
+                  std::to_string(codes)});
+  // Found by fuzz_image: counts adding up to more than 256 codes made stb 2.27 write past its
+  // tables.
+  expect_refused(bad_dir / "jpg_huffman_1021_codes.jpg",
+                 {"cannot decode JPEG (truncated or corrupt): Huffman table in the DHT segment at "
+                  "byte 84: 1021 codes, at most 256 are possible"});
+  expect_refused(bad_dir / "jpg_truncated.jpg",
+                 {"cannot decode JPEG (truncated or corrupt): the file ends at byte"});
   // Bytes after EOI (some cameras append data) are ignored.
   const auto tail = variant("tail.jpg", [&](auto& b) { b.insert(b.end(), {1, 2, 3}); });
   CHECK(io::read_image(tail).samples() == io::read_image(dir / "good.jpg").samples());

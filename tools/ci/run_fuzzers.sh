@@ -2,10 +2,12 @@
 # Builds the libFuzzer harnesses of tests/fuzz/ (clang++ -fsanitize=fuzzer,address,undefined)
 # and runs each for a bounded time from its seed corpus, then prints what each did.
 #   bash tools/ci/run_fuzzers.sh [seconds per harness, default 60] [harness...]
-#   (harnesses: npy safetensors png; default all three)
+#   (harnesses: npy safetensors png image; default all four)
+# The harnesses are CMake targets (tests/fuzz/CMakeLists.txt, CTNN_BUILD_FUZZERS=ON), built in
+# build-fuzz/ and linked like any user's program: ctnn::ctnn, or ctnn::image for png and image.
 #
 # Seeds: tests/fuzz/corpus/<harness>/ (valid files, from tools/fixtures/make_bad_corpus.py) and the
-# matching files of tests/data/bad/. New inputs that reach new code go to
+# matching files of tests/data/bad/ (image: also png's seeds and bad files). New inputs that reach new code go to
 # build-fuzz/corpus/<harness>/ (kept between runs, not committed); a crash, a sanitizer report,
 # a leak, a timeout (10 s per input) or running out of memory (2 GB) writes the input to
 # build-fuzz/artifacts/<harness>/ and fails this script. Reproduce one with
@@ -17,13 +19,20 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy safetensors png)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(npy safetensors png image)
 cxx=${CTNN_CLANG:-clang++}
 out=build-fuzz
 mkdir -p "$out"
 
-declare -A bad_glob=([npy]="npy_*.npy" [safetensors]="st_*.safetensors" [png]="png_*.png")
-declare -A libs=([npy]="" [safetensors]="-ltbb" [png]="")
+declare -A bad_glob=([npy]="npy_*.npy" [safetensors]="st_*.safetensors" [png]="png_*.png"
+                     [image]="png_*.png")
+declare -A more_seeds=([image]="png")  # another harness's seeds, also valid input here
+
+# One build directory, configured once: the library's targets and the harnesses only.
+cmake -S . -B "$out" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
+  -DCTNN_BUILD_FUZZERS=ON -DCTNN_BUILD_TESTS=OFF -DCTNN_BUILD_EXAMPLES=OFF \
+  -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_BUILD_DOCS=OFF -DCTNN_INSTALL=OFF >"$out/cmake.log" 2>&1 ||
+  { cat "$out/cmake.log" >&2; exit 1; }
 
 status=0
 summary=()
@@ -31,14 +40,14 @@ for h in "${harnesses[@]}"; do
   [ -n "${bad_glob[$h]:-}" ] || { echo "run_fuzzers: unknown harness '$h'" >&2; exit 2; }
   bin=$out/fuzz_$h
   start=$(date +%s)
-  # shellcheck disable=SC2086
-  "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -fno-omit-frame-pointer -Iinclude -Itests/fuzz "tests/fuzz/fuzz_$h.cpp" -o "$bin" ${libs[$h]}
+  cmake --build "$out" --target "fuzz_$h" >"$out/build_$h.log" 2>&1 ||
+    { cat "$out/build_$h.log" >&2; exit 1; }
   build_s=$(($(date +%s) - start))
   corpus=$out/corpus/$h
   artifacts=$out/artifacts/$h
   mkdir -p "$corpus" "$artifacts"
   cp -n tests/fuzz/corpus/"$h"/* "$corpus"/
+  [ -z "${more_seeds[$h]:-}" ] || cp -n tests/fuzz/corpus/"${more_seeds[$h]}"/* "$corpus"/
   # shellcheck disable=SC2086
   cp -n tests/data/bad/${bad_glob[$h]} "$corpus"/
   log=$out/fuzz_$h.log

@@ -146,9 +146,37 @@ inline ImageHeader png_header(const std::vector<unsigned char>& png,
   return h;
 }
 
+/// Checks the Huffman tables of a DHT segment (bytes [begin, end)): each is a class (0 DC, 1 AC)
+/// and id (0-3), 16 counts of codes and the codes' values, at most 256 of them. Found by
+/// tests/fuzz/fuzz_image.cpp in stb 2.27: counts adding up to more than 256 made stb write past
+/// its tables (stbi__build_huffman), before it read the values.
+template <class Fail>
+void check_huffman_tables(const std::vector<unsigned char>& jpg, std::size_t at, std::size_t begin,
+                          std::size_t end, Fail&& fail) {
+  const std::string where = "Huffman table in the DHT segment at byte " + std::to_string(at);
+  for (std::size_t p = begin; p < end;) {
+    if (end - p < 17)
+      fail(where + ": " + std::to_string(end - p) + " bytes left, 17 are needed for a table");
+    const unsigned kind = jpg[p] >> 4, id = jpg[p] & 15;
+    if (kind > 1 || id > 3)
+      fail(where + ": class " + std::to_string(kind) + ", id " + std::to_string(id) +
+           " (classes 0 and 1, ids 0 to 3 exist)");
+    std::size_t codes = 0;
+    for (std::size_t i = p + 1; i < p + 17; ++i)
+      codes += jpg[i];
+    if (codes > 256)
+      fail(where + ": " + std::to_string(codes) + " codes, at most 256 are possible");
+    if (codes > end - p - 17)
+      fail(where + ": " + std::to_string(codes) + " codes, the segment has room for " +
+           std::to_string(end - p - 17));
+    p += 17 + codes;
+  }
+}
+
 /// Walks a JPEG's markers from SOI to EOI before stb sees it: every segment must lie within
-/// the file, a frame header (SOF) must come before the first scan, and the file must not end
-/// before EOI (stb decodes a truncated JPEG without complaint, padding it with grey). Returns
+/// the file, a frame header (SOF) must come before the first scan, the Huffman tables must be
+/// well-formed, and the file must not end before EOI (stb decodes a truncated JPEG without
+/// complaint, padding it with grey). Returns
 /// the size from the frame header. Refuses the kinds stb cannot decode, by name.
 inline ImageHeader check_jpeg_markers(const std::vector<unsigned char>& jpg,
                                       const std::filesystem::path& path) {
@@ -210,6 +238,7 @@ inline ImageHeader check_jpeg_markers(const std::vector<unsigned char>& jpg,
       check_image_size(path, "JPEG", h.width, h.height);
       frame = true;
     }
+    if (m == 0xC4) check_huffman_tables(jpg, at, pos + 2, pos + length, fail);
     pos += length;
     if (m == 0xDA) {  // a scan: its entropy-coded data runs to the next marker
       if (!frame)
