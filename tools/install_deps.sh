@@ -7,6 +7,8 @@ packages=(
   build-essential cmake pkg-config clang clang-format clang-tidy
   libxtensor-dev libxsimd-dev libtbb-dev catch2 libbenchmark-dev libstb-dev nlohmann-json3-dev
   libcli11-dev  # the noise2noise programs' command lines (examples/noise2noise/options.hpp)
+  libpng-dev    # ctnn::image writes PNG through libpng (include/ctnn/io/image.hpp)
+  libjpeg-dev   # tests/image only: writes the progressive JPEG that io::read_image must read
   libopenblas-dev python3-torch python3-numpy doxygen time
   libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )

@@ -305,16 +305,4 @@ inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
   return o;
 }
 
-namespace detail {
-/// The hand parser's integer reader, kept for ctnn_denoise until it uses CLI11 too: a decimal
-/// integer >= min, else a UsageError naming `opt`.
-inline long long parse_integer(const std::string& opt, const std::string& v, long long min) {
-  try {
-    return cli::parse_integer<long long>(v, min);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(opt + ": " + e.what() + " (see --help)");
-  }
-}
-}  // namespace detail
-
 }  // namespace n2n

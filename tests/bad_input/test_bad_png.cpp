@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "ctnn/io/image.hpp"
 #include "ctnn/io/png.hpp"
 
 using namespace ctnn;

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ctnn/io/png.hpp"
+#include "ctnn/io/image.hpp"
 #include "photo_dataset.hpp"
 #include "tiles.hpp"
 

@@ -17,6 +17,7 @@
 ///   ctnn uses the reference one, which Debian keeps up to date, writes 16-bit samples and picks
 ///   a filter per row.
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
@@ -402,6 +403,18 @@ inline void write_image(const std::filesystem::path& path, const Image& img) {
     throw FileError(path, std::string("cannot encode PNG: ") +
                               (state.message[0] ? state.message : "libpng could not start"));
   write_atomically(path, [&](ByteSink& out) { out.write(png_bytes); });
+}
+
+/// Writes 8-bit pixels (height x width x channels, row-major, channels 1 to 4) as a PNG,
+/// atomically: write_image for a plain buffer.
+inline void write_png(const std::filesystem::path& path, int width, int height, int channels,
+                      const std::uint8_t* pixels) {
+  if (width <= 0 || height <= 0)
+    throw std::invalid_argument(path.string() + ": cannot write a " + std::to_string(width) + "x" +
+                                std::to_string(height) + " image as PNG");
+  Image img(std::size_t(height), std::size_t(width), std::size_t(channels), 8);
+  std::copy(pixels, pixels + img.samples().size(), img.data());
+  write_image(path, img);
 }
 
 }  // namespace ctnn::io

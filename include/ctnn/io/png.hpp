@@ -1,9 +1,9 @@
 #pragma once
 /// \file
-/// PNG reading and writing through stb (Debian's libstb-dev), in the `ctnn::image` component.
-/// Reading insists on what the caller needs (8-bit RGB) and names the file and the problem
-/// otherwise; io::read_image (ctnn/io/image.hpp) reads every kind of PNG and JPEG. Writing is
-/// atomic, at 8 bits; io::write_image also writes 16.
+/// Strict PNG reading through stb (Debian's libstb-dev), in the `ctnn::image` component:
+/// read_png_rgb insists on what the caller needs (8-bit RGB) and names the file and the problem
+/// otherwise; io::read_image (ctnn/io/image.hpp) reads every kind of PNG and JPEG, and
+/// io::write_image / io::write_png write them. Also the PNG structure checks both readers run.
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +15,6 @@
 #include <vector>
 
 #include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 #include <xtensor/xtensor.hpp>
 
 #include "ctnn/io/atomic_write.hpp"
@@ -111,18 +110,6 @@ inline xt::xtensor<std::uint8_t, 3> read_png_rgb(const std::filesystem::path& pa
   std::memcpy(img.data(), pixels, img.size());
   stbi_image_free(pixels);
   return img;
-}
-
-/// Writes 8-bit pixels (height x width x channels, row-major) as a PNG, atomically.
-inline void write_png(const std::filesystem::path& path, int width, int height, int channels,
-                      const std::uint8_t* pixels) {
-  std::string png;
-  auto append = [](void* ctx, void* data, int size) {
-    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), std::size_t(size));
-  };
-  if (!stbi_write_png_to_func(append, &png, width, height, channels, pixels, width * channels))
-    throw FileError(path, "cannot encode PNG");
-  write_atomically(path, [&](ByteSink& out) { out.write(png); });
 }
 
 }  // namespace ctnn::io
