@@ -15,6 +15,7 @@
 #include "ctnn/core/chain.hpp"
 #include "ctnn/core/error.hpp"
 #include "ctnn/core/init.hpp"
+#include "ctnn/core/initialization.hpp"
 #include "ctnn/core/shape.hpp"
 
 namespace ctnn {
@@ -59,6 +60,15 @@ class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
   /// Initialises every layer as PyTorch does by default, from this seed, deterministically.
   explicit Sequential(Seed seed) : Sequential(Rng{seed}) {}
   explicit Sequential(Rng rng) : base(rng) {}
+  /// Initialises as `init` says: Init::pytorch_default as Sequential(seed); Init::kaiming_normal
+  /// then redraws every conv weight from N(0, 2 / fan_in) (the last from N(0, 1 / fan_in)) and
+  /// zeroes their biases (init_kaiming_normal), from a stream of its own.
+  Sequential(Seed seed, Init init) : Sequential(seed) {
+    if (init == Init::kaiming_normal) {
+      Rng rng = kaiming_rng(seed);
+      init_kaiming_normal(this->parameters(), rng);
+    }
+  }
 
   /// The architecture in canonical form, e.g. "Sequential<Input<3,32,32>,Conv2d<3,32,3,1,0,1>,
   /// ReLU,...>": checkpoints record it so a checkpoint never loads into another architecture.
@@ -66,6 +76,19 @@ class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
     return "Sequential<Input<" +
            detail::join_ints({input_shape::channels, input_shape::height, input_shape::width}) +
            ">," + detail::join_names<Specs...>() + ">";
+  }
+
+  /// Training mode, the default (as PyTorch's): BatchNorm2d normalises with the batch's
+  /// statistics and updates its running statistics.
+  void train() { set_training(true); }
+  /// Evaluation mode: BatchNorm2d normalises with its running statistics and changes nothing.
+  /// Layers without a mode behave the same in both.
+  void eval() { set_training(false); }
+  bool is_training() const { return training_; }
+  /// train() for true, eval() for false; passed to every layer that has a mode.
+  void set_training(bool on) {
+    training_ = on;
+    base::set_training(on);
   }
 
   using base::forward;
@@ -104,6 +127,7 @@ class Sequential : public Chain<typename detail::InputTraits<InputSpec>::shape,
   }
 
   Batch<input_shape, T> input_;
+  bool training_ = true;
 };
 
 }  // namespace ctnn

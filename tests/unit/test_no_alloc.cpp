@@ -12,6 +12,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/layers/batch_norm2d.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -109,6 +110,10 @@ using Initial = Sequential<Input<3, 32, 32>, Conv2d<3, 32, 3>, ReLU, Conv2d<32, 
 using Final = Sequential<Input<3, 32, 32>, Conv2d<3, 100, 3>, ReLU,
                          SkipConcat<Conv2d<100, 100, 3>, ReLU, ConvTranspose2d<100, 100, 3>, ReLU>,
                          ConvTranspose2d<200, 3, 3>, Sigmoid>;
+// Batch normalisation in training mode: batch statistics, normalised activations and
+// running statistics live in buffers the layer owns.
+using WithBatchNorm = Sequential<Input<3, 32, 32>, Conv2d<3, 8, 3, 1, 1>, BatchNorm2d<8>, ReLU,
+                                 Conv2d<8, 3, 3, 1, 1>, Sigmoid>;
 
 /// Allocations (operator new, malloc) during training steps 2..steps.
 template <class Net>
@@ -160,6 +165,9 @@ TEST_CASE("no heap allocation in training steps after the first", "[no_alloc]") 
     const auto [ini_new, ini_malloc] = allocations_after_first_step<Initial>(5, 4);
     CHECK(ini_new == 0);
     CHECK(ini_malloc == 0);
+    const auto [bn_new, bn_malloc] = allocations_after_first_step<WithBatchNorm>(4, 4);
+    CHECK(bn_new == 0);
+    CHECK(bn_malloc == 0);
   }
   set_num_threads(0);
 }

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "ctnn/core/batch.hpp"
+#include "ctnn/core/buffer.hpp"
 #include "ctnn/core/init.hpp"
 #include "ctnn/core/layer.hpp"
 #include "ctnn/core/parameter.hpp"
@@ -77,6 +78,18 @@ struct BindChain<In, T, Spec, Next, Rest...> {
   using output_shape = typename tail::output_shape;
 };
 
+/// Passes the mode to a layer that has one (`set_training(bool)`); other layers have none.
+template <class L>
+void set_layer_training(L& layer, bool on) {
+  if constexpr (requires { layer.set_training(on); }) layer.set_training(on);
+}
+/// Appends a layer's buffers if it has any (`collect_buffers(BufferList<T>&, prefix)`).
+template <class L, class T>
+void collect_layer_buffers(L& layer, BufferList<T>& out, const std::string& prefix) {
+  if constexpr (requires { layer.collect_buffers(out, prefix); })
+    layer.collect_buffers(out, prefix);
+}
+
 /// The bound layers, stored as members so they are constructed (and consume the Rng) in
 /// order, first layer first, as PyTorch initialises an nn.Sequential.
 template <ShapeType In, class T, class... Specs>
@@ -93,6 +106,8 @@ class LayerList<In, T> {
   const Batch<In, T>& backward(const Batch<In, T>& dy) { return dy; }
   void zero_grad() {}
   void collect_parameters(ParameterList<T>&, const std::string&, std::size_t) {}
+  void collect_buffers(BufferList<T>&, const std::string&, std::size_t) {}
+  void set_training(bool) {}
 };
 
 template <ShapeType In, class T, class Spec>
@@ -108,6 +123,10 @@ class LayerList<In, T, Spec> {
   void collect_parameters(ParameterList<T>& out, const std::string& prefix, std::size_t index) {
     head.collect_parameters(out, prefix + std::to_string(index) + ".");
   }
+  void collect_buffers(BufferList<T>& out, const std::string& prefix, std::size_t index) {
+    collect_layer_buffers(head, out, prefix + std::to_string(index) + ".");
+  }
+  void set_training(bool on) { set_layer_training(head, on); }
 
   head_type head;
 };
@@ -131,6 +150,14 @@ class LayerList<In, T, Spec, Next, Rest...> {
   void collect_parameters(ParameterList<T>& out, const std::string& prefix, std::size_t index) {
     head.collect_parameters(out, prefix + std::to_string(index) + ".");
     tail.collect_parameters(out, prefix, index + 1);
+  }
+  void collect_buffers(BufferList<T>& out, const std::string& prefix, std::size_t index) {
+    collect_layer_buffers(head, out, prefix + std::to_string(index) + ".");
+    tail.collect_buffers(out, prefix, index + 1);
+  }
+  void set_training(bool on) {
+    set_layer_training(head, on);
+    tail.set_training(on);
   }
 
   head_type head;
@@ -171,6 +198,21 @@ class Chain : public WithParameters<Chain<In, T, Specs...>, T> {
   void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
     layers_.collect_parameters(out, prefix, 0);
   }
+  /// Appends every layer's buffers (BatchNorm2d's running statistics), named like PyTorch's
+  /// state_dict keys: "<index>.running_mean".
+  void collect_buffers(BufferList<T>& out, const std::string& prefix) {
+    layers_.collect_buffers(out, prefix, 0);
+  }
+  /// All buffers, in order: state saved with the parameters but not trained (optimizers never
+  /// see them).
+  BufferList<T> buffers() {
+    BufferList<T> out;
+    collect_buffers(out, "");
+    return out;
+  }
+  /// Training or evaluation mode, passed to every layer that has one (BatchNorm2d); layers
+  /// without a mode are unaffected.
+  void set_training(bool on) { layers_.set_training(on); }
   /// The I-th bound layer (0-based, activations count, as in nn.Sequential).
   template <std::size_t I>
   auto& layer() {

@@ -2,17 +2,20 @@
 /// \file
 /// Saving and loading a network's weights as safetensors, with PyTorch's state_dict names
 /// ("0.weight", "2.body.0.bias") and layouts, so `torch.load`-free Python can read them and
-/// weights trained in PyTorch load into ctnn. The metadata records the ctnn network
-/// (`Net::name()`) and version. Loading checks every tensor's name, dtype and shape against the
-/// network, and that its values are finite, before changing anything, and reports the first
-/// mismatch.
+/// weights trained in PyTorch load into ctnn. A state_dict holds the parameters and the buffers
+/// (BatchNorm2d's "1.running_mean", "1.running_var", and "1.num_batches_tracked" as int64), so
+/// these files do too. The metadata records the ctnn network (`Net::name()`) and version.
+/// Loading checks every tensor's name, dtype and shape against the network, and that its values
+/// are finite, before changing anything, and reports the first mismatch.
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "ctnn/core/buffer.hpp"
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/io/file_error.hpp"
 #include "ctnn/io/safetensors.hpp"
@@ -45,6 +48,41 @@ std::vector<SafetensorsTensor> parameter_tensors(const ParameterList<T>& params,
   return out;
 }
 
+/// The safetensors tensors of a buffer list (no copy): floating-point buffers in the network's
+/// dtype, integer ones (num_batches_tracked) as I64, as PyTorch stores them.
+template <class T>
+std::vector<SafetensorsTensor> buffer_tensors(const BufferList<T>& buffers,
+                                              const std::string& prefix = "") {
+  std::vector<SafetensorsTensor> out;
+  for (const auto& b : buffers) {
+    if (b.is_integer())
+      out.push_back({prefix + b.name, "I64", b.shape, b.integer, b.size * sizeof(std::int64_t)});
+    else
+      out.push_back(
+          {prefix + b.name, safetensors_dtype_of<T>(), b.shape, b.value, b.size * sizeof(T)});
+  }
+  return out;
+}
+
+/// The network's buffers; none for a network type without buffers().
+template <class Net>
+BufferList<typename Net::scalar_type> buffers_of(Net& net) {
+  if constexpr (requires { net.buffers(); })
+    return net.buffers();
+  else
+    return {};
+}
+
+/// The parameters' tensors, then the buffers' (a PyTorch state_dict holds both).
+template <class Net>
+std::vector<SafetensorsTensor> state_tensors(const ParameterList<typename Net::scalar_type>& params,
+                                             const BufferList<typename Net::scalar_type>& buffers) {
+  auto tensors = parameter_tensors(params);
+  for (auto& t : buffer_tensors(buffers))
+    tensors.push_back(std::move(t));
+  return tensors;
+}
+
 /// Metadata entries every ctnn checkpoint carries.
 template <class Net>
 std::map<std::string, std::string> checkpoint_metadata(const std::string& kind = "weights") {
@@ -54,13 +92,13 @@ std::map<std::string, std::string> checkpoint_metadata(const std::string& kind =
           {"ctnn_checkpoint", kind}};
 }
 
-/// Writes the network's parameters to `path` (atomically).
+/// Writes the network's parameters and buffers to `path` (atomically).
 template <class Net>
 void save_weights(Net& net, const std::filesystem::path& path,
                   std::map<std::string, std::string> extra_metadata = {}) {
   auto metadata = checkpoint_metadata<Net>();
   metadata.insert(extra_metadata.begin(), extra_metadata.end());
-  write_safetensors(path, parameter_tensors(net.parameters()), metadata);
+  write_safetensors(path, state_tensors<Net>(net.parameters(), buffers_of(net)), metadata);
 }
 
 /// Throws FileError naming the tensor and the index of its first NaN or infinite value. (A
@@ -76,14 +114,43 @@ inline void check_finite(const SafetensorsFile& file, const std::string& name) {
                                        " (from a diverged training run?)");
 }
 
-/// Checks that `file` holds exactly the parameters `params` (under `prefix`), with the same
-/// shapes, a readable floating-point dtype and finite values; throws FileError naming the first
-/// mismatch.
+/// Checks one buffer: an integer buffer must be I64 and not negative, a floating-point one F32 or
+/// F64 and finite; both of the buffer's shape.
+template <class T>
+void check_buffer(const SafetensorsFile& file, const BufferRef<T>& b, const std::string& name,
+                  const std::string& network_name) {
+  if (!file.contains(name))
+    throw FileError(file.path(), "missing buffer '" + name + "' (expected shape " +
+                                     shape_string(b.shape) + ") needed by " + network_name);
+  const auto& e = file.entry(name);
+  if (b.is_integer() && e.dtype != "I64")
+    throw FileError(file.path(), "buffer '" + name + "': dtype " + e.dtype + ", expected I64");
+  if (!b.is_integer() && e.dtype != "F32" && e.dtype != "F64")
+    throw FileError(file.path(),
+                    "buffer '" + name + "': dtype " + e.dtype + ", expected F32 or F64");
+  if (e.shape != b.shape)
+    throw FileError(file.path(), "buffer '" + name + "': expected shape " + shape_string(b.shape) +
+                                     ", found " + shape_string(e.shape));
+  if (b.is_integer()) {
+    const auto values = file.values<std::int64_t>(name);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (values[i] < 0)
+        throw FileError(file.path(), "buffer '" + name + "' holds " + std::to_string(values[i]) +
+                                         " at flat index " + std::to_string(i) +
+                                         ": a count cannot be negative");
+  } else {
+    check_finite(file, name);
+  }
+}
+
+/// Checks that `file` holds exactly the parameters `params` and the buffers `buffers` (under
+/// `prefix`), with the same shapes, a readable dtype and finite values; throws FileError naming
+/// the first mismatch.
 /// `allow_extra` accepts other tensors beside them (optimizer state in a training checkpoint).
 template <class T>
-void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>& params,
-                            const std::string& network_name, const std::string& prefix = "",
-                            bool allow_extra = false) {
+void check_state_match(const SafetensorsFile& file, const ParameterList<T>& params,
+                       const BufferList<T>& buffers, const std::string& network_name,
+                       const std::string& prefix = "", bool allow_extra = false) {
   const auto& meta = file.metadata();
   if (const auto it = meta.find("ctnn_network"); it != meta.end() && it->second != network_name)
     throw FileError(file.path(), "checkpoint is of another network: saved from " + it->second +
@@ -102,11 +169,15 @@ void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>&
                                        shape_string(p.shape) + ", found " + shape_string(e.shape));
     check_finite(file, name);
   }
+  for (const auto& b : buffers)
+    check_buffer(file, b, prefix + b.name, network_name);
   if (!allow_extra) {
     for (const auto& [name, e] : file.tensors()) {
       bool known = false;
       for (const auto& p : params)
         known |= prefix + p.name == name;
+      for (const auto& b : buffers)
+        known |= prefix + b.name == name;
       if (!known && name.rfind("optimizer.", 0) == 0)
         throw FileError(file.path(), "unexpected tensor '" + name +
                                          "': this is a training checkpoint (weights and "
@@ -115,20 +186,41 @@ void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>&
                                          "io::load_training_state");
       if (!known)
         throw FileError(file.path(), "unexpected tensor '" + name + "' " + shape_string(e.shape) +
-                                         ": " + network_name + " has no such parameter");
+                                         ": " + network_name + " has no such parameter or buffer");
     }
   }
 }
 
-/// Loads parameters saved by save_weights (or by PyTorch's state_dict under the same names).
-/// Nothing is changed unless every tensor matches.
+/// check_state_match for a network without buffers.
+template <class T>
+void check_parameters_match(const SafetensorsFile& file, const ParameterList<T>& params,
+                            const std::string& network_name, const std::string& prefix = "",
+                            bool allow_extra = false) {
+  check_state_match(file, params, BufferList<T>{}, network_name, prefix, allow_extra);
+}
+
+/// Reads the buffers (already checked) from `file`.
+template <class T>
+void read_buffers(const SafetensorsFile& file, BufferList<T>& buffers) {
+  for (auto& b : buffers) {
+    if (b.is_integer())
+      file.read_values(b.name, b.integer);
+    else
+      file.read_values(b.name, b.value);
+  }
+}
+
+/// Loads parameters and buffers saved by save_weights (or by PyTorch's state_dict under the
+/// same names). Nothing is changed unless every tensor matches.
 template <class Net>
 void load_weights(Net& net, const std::filesystem::path& path) {
   const SafetensorsFile file(path);
   auto params = net.parameters();
-  check_parameters_match(file, params, Net::name());
+  auto buffers = buffers_of(net);
+  check_state_match(file, params, buffers, Net::name());
   for (auto& p : params)
     file.read_values(p.name, p.value);
+  read_buffers(file, buffers);
 }
 
 }  // namespace ctnn::io

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Resumable training checkpoints: the network's parameters (under their state_dict names, so
-/// the file also loads as plain weights in PyTorch), the optimizer's state buffers
+/// Resumable training checkpoints: the network's parameters and buffers (under their state_dict
+/// names, so the file also loads as plain weights in PyTorch), the optimizer's state buffers
 /// ("optimizer.exp_avg.0.weight", ...), and in the metadata the optimizer's step count and the
 /// trainer's position (epoch, batch, RNG state, and any other values it needs). Resuming from it
 /// continues bit for bit as if training had not stopped. Written atomically.
@@ -44,7 +44,7 @@ template <class Net, Optimizer Opt>
 void save_training_state(const std::filesystem::path& path, Net& net, Opt& opt,
                          const TrainingProgress& progress) {
   using T = typename Net::scalar_type;
-  auto tensors = parameter_tensors(net.parameters());
+  auto tensors = state_tensors<Net>(net.parameters(), buffers_of(net));
   auto buffers = opt.state_buffers();
   for (const auto& b : buffers)
     tensors.push_back({"optimizer." + b.name, safetensors_dtype_of<T>(), b.shape, b.values->data(),
@@ -78,9 +78,10 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
     throw FileError(path,
                     "saved with optimizer " + get("optimizer") + ", resuming with " + Opt::kind);
   auto params = net.parameters();
-  check_parameters_match(file, params, Net::name(), "", /*allow_extra=*/true);
+  auto net_buffers = buffers_of(net);
+  check_state_match(file, params, net_buffers, Net::name(), "", /*allow_extra=*/true);
   auto buffers = opt.state_buffers();
-  const std::size_t expected = params.size() + buffers.size();
+  const std::size_t expected = params.size() + net_buffers.size() + buffers.size();
   for (const auto& b : buffers) {
     const std::string name = "optimizer." + b.name;
     if (!file.contains(name)) throw FileError(path, "missing optimizer tensor '" + name + "'");
@@ -94,7 +95,8 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
   }
   if (file.tensors().size() != expected)
     throw FileError(path, "holds " + std::to_string(file.tensors().size()) + " tensors, expected " +
-                              std::to_string(expected) + " (parameters and optimizer state)");
+                              std::to_string(expected) +
+                              " (parameters, buffers and optimizer state)");
   auto parse_u64 = [&](const std::string& key) {
     const std::string& s = get(key);
     char* end = nullptr;
@@ -114,6 +116,7 @@ TrainingProgress load_training_state(const std::filesystem::path& path, Net& net
   // Everything checked: now change the network and the optimizer.
   for (auto& p : params)
     file.read_values(p.name, p.value);
+  read_buffers(file, net_buffers);
   for (auto& b : buffers)
     file.read_values("optimizer." + b.name, b.values->data());
   opt.set_step_count(steps);

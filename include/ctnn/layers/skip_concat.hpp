@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ctnn/core/batch.hpp"
+#include "ctnn/core/buffer.hpp"
 #include "ctnn/core/chain.hpp"
 #include "ctnn/core/init.hpp"
 #include "ctnn/core/parameter.hpp"
@@ -86,6 +87,12 @@ class SkipConcatLayer {
   void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
     body_.collect_parameters(out, prefix + "body.");
   }
+  /// The inner path's buffers, "body.<i>.<name>".
+  void collect_buffers(BufferList<T>& out, const std::string& prefix) {
+    body_.collect_buffers(out, prefix + "body.");
+  }
+  /// Passes the mode to the inner path's layers.
+  void set_training(bool on) { body_.set_training(on); }
   body_type& body() { return body_; }
 
  private:
