@@ -1,15 +1,20 @@
 // The C++ half of the PyTorch round trip (tests/roundtrip/roundtrip.sh runs both halves):
 //   roundtrip write DIR MODEL   trains the model a few Adam steps in ctnn (so the weights are
-//                               trained ones, not the initialisation), writes its weights as
-//                               DIR/ctnn_weights.safetensors, a fresh input batch as
-//                               DIR/input.npy and ctnn's output on it as DIR/ctnn_output.npy
+//                               trained ones, not the initialisation), writes its weights (and
+//                               buffers) as DIR/ctnn_weights.safetensors, a fresh input batch as
+//                               DIR/input.npy and ctnn's output on it, in evaluation mode, as
+//                               DIR/ctnn_output.npy
 //   roundtrip check DIR MODEL   loads DIR/torch_weights.safetensors (written by PyTorch through
-//                               tools/pytorch/checkpoint_roundtrip.py), runs DIR/input.npy, and
-//                               compares with PyTorch's output DIR/torch_output.npy
-// MODEL is initial, final or upsample (ctnn/models/noise2noise.hpp).
+//                               tools/pytorch/checkpoint_roundtrip.py), runs DIR/input.npy in
+//                               evaluation mode, and compares with PyTorch's output
+//                               DIR/torch_output.npy
+// MODEL is initial, final or upsample (ctnn/models/noise2noise.hpp), or batchnorm: conv,
+// BatchNorm2d, ReLU, conv, whose running statistics and num_batches_tracked (buffers) travel
+// with the weights, so that evaluation mode gives the same outputs on both sides.
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -18,6 +23,7 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
+#include "ctnn/layers/batch_norm2d.hpp"
 #include "ctnn/models/noise2noise.hpp"
 
 using namespace ctnn;
@@ -30,6 +36,25 @@ constexpr double tolerance = 1e-5;
 
 constexpr std::size_t train_batch = 4;
 constexpr int train_steps = 5;
+
+/// checkpoint_roundtrip.py's make_batchnorm_model: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1),
+/// nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 3, 3, padding=1)).
+using BatchNormModel = Sequential<Input<3, 32, 32>, Conv2d<3, 8, 3, 1, 1>, BatchNorm2d<8>, ReLU,
+                                  Conv2d<8, 3, 3, 1, 1>>;
+
+/// Each training forward counts one batch: after train_steps steps on either side every
+/// num_batches_tracked must say so (it is loaded, not recomputed).
+template <class Net>
+bool counts_are(Net& net, std::int64_t want) {
+  bool ok = true;
+  for (const auto& b : net.buffers())
+    if (b.is_integer() && b.integer[0] != want) {
+      std::fprintf(stderr, "roundtrip: %s is %lld, expected %lld\n", b.name.c_str(),
+                   static_cast<long long>(b.integer[0]), static_cast<long long>(want));
+      ok = false;
+    }
+  return ok;
+}
 
 // Uniform values in [0, 1].
 void fill_uniform(float* p, std::size_t n, Rng& rng) {
@@ -57,6 +82,8 @@ int write(const fs::path& dir) {
     net.backward(loss.backward());
     opt.step();
   }
+  if (!counts_are(net, train_steps)) return 1;
+  net.eval();  // running statistics from here on, as PyTorch's model.eval()
   xt::xtensor<float, 4> x(std::array<std::size_t, 4>{batch, 3, 32, 32});
   fill_uniform(x.data(), x.size(), rng);
   const auto& y = net.forward(x);
@@ -74,6 +101,8 @@ template <class Net>
 int check(const fs::path& dir) {
   Net net{Seed{0}};  // other weights than PyTorch's: load_weights must replace them all
   io::load_weights(net, dir / "torch_weights.safetensors");
+  if (!counts_are(net, train_steps)) return 1;
+  net.eval();
   const auto a = io::load_npy<float>(dir / "input.npy");
   const xt::xtensor<float, 4> x = a;
   const auto& y = net.forward(x);
@@ -105,7 +134,7 @@ int run(const std::string& mode, const fs::path& dir) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: roundtrip write|check DIR initial|final|upsample\n");
+    std::fprintf(stderr, "usage: roundtrip write|check DIR initial|final|upsample|batchnorm\n");
     return 2;
   }
   try {
@@ -114,6 +143,7 @@ int main(int argc, char** argv) {
     if (model == "initial") return run<models::InitialDenoiser<>>(mode, dir);
     if (model == "final") return run<models::FinalDenoiser<>>(mode, dir);
     if (model == "upsample") return run<models::UpsampleDenoiser<>>(mode, dir);
+    if (model == "batchnorm") return run<BatchNormModel>(mode, dir);
     std::fprintf(stderr, "roundtrip: unknown model '%s'\n", model.c_str());
     return 2;
   } catch (const std::exception& e) {

@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """The PyTorch half of the checkpoint round trip (tests/roundtrip/roundtrip.sh runs both halves).
 
-    /usr/bin/python3 tools/pytorch/checkpoint_roundtrip.py DIR --model initial|final|upsample
+    /usr/bin/python3 tools/pytorch/checkpoint_roundtrip.py DIR --model initial|final|upsample|batchnorm
 
 1. Reads DIR/ctnn_weights.safetensors (written by ctnn's io::save_weights) with plain Python,
-   loads it into the equivalent PyTorch nn.Sequential (make_model of tools/pytorch/train_reference.py)
-   with strict=True (every name and shape must match), runs it on DIR/input.npy and compares
-   with ctnn's output DIR/ctnn_output.npy: max |difference| <= 1e-5.
+   loads it into the equivalent PyTorch nn.Sequential (make_model of tools/pytorch/train_reference.py,
+   or make_batchnorm_model below) with strict=True (every name and shape must match, buffers
+   included), runs it in evaluation mode on DIR/input.npy and compares with ctnn's output
+   DIR/ctnn_output.npy: max |difference| <= 1e-5.
 2. Initialises the same model with PyTorch's own default initialisation (seeded), trains it a
-   few Adam steps in PyTorch, writes its state_dict as DIR/torch_weights.safetensors with plain
-   Python, and its output on the same input as DIR/torch_output.npy, for ctnn to load and
+   few Adam steps in PyTorch (training mode), writes its state_dict (parameters and buffers;
+   num_batches_tracked as I64) as DIR/torch_weights.safetensors with plain Python, and its
+   output on the same input in evaluation mode as DIR/torch_output.npy, for ctnn to load and
    compare.
 
 Debian has no safetensors package; the format is simple enough to read and write by hand (see
@@ -31,7 +33,26 @@ from train_reference import make_model  # noqa: E402
 
 TOLERANCE = 1e-5
 TRAIN_STEPS = 5
-DTYPES = {"F32": np.float32, "F64": np.float64}
+DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+
+
+def make_batchnorm_model():
+    """roundtrip.cpp's BatchNormModel."""
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.Conv2d(8, 3, 3, padding=1))
+
+
+def build(name):
+    return make_batchnorm_model() if name == "batchnorm" else make_model(name)
+
+
+def check_counts(state, where):
+    """Every num_batches_tracked says TRAIN_STEPS training forwards."""
+    for name, t in state.items():
+        if name.endswith("num_batches_tracked") and int(t) != TRAIN_STEPS:
+            print(f"checkpoint_roundtrip: {where}: {name} is {int(t)}, expected {TRAIN_STEPS}")
+            return False
+    return True
 
 
 def read_safetensors(path):
@@ -51,13 +72,16 @@ def read_safetensors(path):
 
 
 def write_safetensors(path, state, metadata=None):
-    """Writes a state_dict of float32 tensors, in its order."""
+    """Writes a state_dict in its order: floating-point tensors as F32, integer ones (the
+    buffer num_batches_tracked) as I64, as PyTorch keeps them."""
     header, blobs, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = metadata
     for name, t in state.items():
-        b = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
+        dtype = "F32" if t.is_floating_point() else "I64"
+        b = t.detach().to(torch.float32 if dtype == "F32" else torch.int64).contiguous()
+        b = b.numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(b)]}
         offset += len(b)
         blobs.append(b)
@@ -78,8 +102,11 @@ def main():
 
     # 1. ctnn -> PyTorch.
     state, metadata = read_safetensors(os.path.join(a.dir, "ctnn_weights.safetensors"))
-    model = make_model(a.model)
+    model = build(a.model)
     model.load_state_dict(state, strict=True)
+    if not check_counts(model.state_dict(), "ctnn's buffers"):
+        return 1
+    model.eval()
     with torch.no_grad():
         y = model(x).numpy()
     want = np.load(os.path.join(a.dir, "ctnn_output.npy"))
@@ -93,7 +120,7 @@ def main():
     # 2. PyTorch -> ctnn: PyTorch's own initialisation, so nothing is shared with ctnn's, and a
     # few Adam steps in PyTorch on noisy pairs.
     torch.manual_seed(a.seed)
-    model = make_model(a.model)
+    model = build(a.model)
     noisy = torch.rand(4, 3, 32, 32)
     target = (noisy + 0.2 * torch.randn_like(noisy)).clamp(0, 1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -106,6 +133,9 @@ def main():
         losses.append(loss.item())
     print(f"checkpoint_roundtrip: {a.model}: trained {TRAIN_STEPS} Adam steps in PyTorch "
           f"(loss {losses[0]:.5f} -> {losses[-1]:.5f})")
+    if not check_counts(model.state_dict(), "PyTorch's buffers"):
+        return 1
+    model.eval()
     with torch.no_grad():
         y = model(x).numpy()
     write_safetensors(os.path.join(a.dir, "torch_weights.safetensors"), model.state_dict(),
