@@ -11,6 +11,11 @@
 #include "max_pool2d.hpp"
 
 using namespace ctnn;
+
+// ctnn has a MaxPool2d of its own (ctnn/layers/max_pool2d.hpp); these are the tests of the
+// example's, mylayers::MaxPool2d. Declared inside a namespace, the name hides the one that
+// `using namespace ctnn` brings in.
+namespace {
 using mylayers::MaxPool2d;
 
 // 1. Compile time: a LayerSpec whose bound layer is a Layer, with the documented shapes.
@@ -96,3 +101,5 @@ TEST_CASE("A network with MaxPool2d trains", "[custom_layer][train]") {
   INFO("loss " << first << " -> " << last);
   CHECK(last < 0.5f * first);
 }
+
+}  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
-/// Activation kernels, forward and backward: ReLU and the logistic sigmoid. Each operation is
-/// written once and run by kernels::map (SIMD and parallel for float, plain loops otherwise).
+/// Activation kernels, forward and backward: ReLU, LeakyReLU and the logistic sigmoid. Each
+/// operation is written once and run by kernels::map (SIMD and parallel for float, plain loops
+/// otherwise).
 
 #include <cstddef>
 
@@ -32,6 +33,30 @@ void relu_backward(const T* x, const T* dy, T* dx, std::size_t count) {
       [](auto xv, auto g) {
         using V = decltype(xv);
         return simd::select(xv > V(T(0)), g, V(T(0)));
+      },
+      x, dy);
+}
+
+/// y = x for x > 0, else slope * x (PyTorch's leaky_relu: `x > 0 ? x : x * negative_slope`).
+template <class T>
+void leaky_relu_forward(const T* x, T* y, std::size_t count, T slope) {
+  map(
+      y, count,
+      [slope](auto v) {
+        using V = decltype(v);
+        return simd::select(v > V(T(0)), v, v * V(slope));
+      },
+      x);
+}
+
+/// dx = dy where x > 0, else slope * dy (PyTorch's convention at x == 0: the slope).
+template <class T>
+void leaky_relu_backward(const T* x, const T* dy, T* dx, std::size_t count, T slope) {
+  map(
+      dx, count,
+      [slope](auto xv, auto g) {
+        using V = decltype(xv);
+        return simd::select(xv > V(T(0)), g, g * V(slope));
       },
       x, dy);
 }
