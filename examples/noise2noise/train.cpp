@@ -14,8 +14,8 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
-#include "ctnn/io/npy.hpp"
 #include "ctnn/io/image.hpp"
+#include "ctnn/io/npy.hpp"
 #include "ctnn/io/training_state.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/metrics/psnr.hpp"
