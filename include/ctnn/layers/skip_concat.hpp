@@ -15,6 +15,7 @@
 #include "ctnn/core/parameter.hpp"
 #include "ctnn/core/shape.hpp"
 #include "ctnn/kernels/tensor_ops.hpp"
+#include "ctnn/layers/detail/body_block.hpp"
 
 namespace ctnn {
 
@@ -49,8 +50,8 @@ struct SkipConcat {
 };
 
 template <ShapeType In, class T, class... Specs>
-class SkipConcatLayer {
-  using body_type = Chain<In, T, Specs...>;
+class SkipConcatLayer : public detail::BodyBlock<In, T, Specs...> {
+  using body_type = typename detail::BodyBlock<In, T, Specs...>::body_type;
   using inner_shape = typename body_type::output_shape;
   // Its "In instantiation of" line names both shapes (see diagnose:: in core/layer.hpp).
   static_assert(sizeof(diagnose::SkipConcatInner<In, inner_shape>) > 0);
@@ -61,7 +62,7 @@ class SkipConcatLayer {
   using input_shape = In;
   using output_shape = Shape<inner_shape::channels + In::channels, In::height, In::width>;
 
-  explicit SkipConcatLayer(Rng& rng) : body_(rng) {}
+  explicit SkipConcatLayer(Rng& rng) : detail::BodyBlock<In, T, Specs...>(rng) {}
 
   const Batch<output_shape, T>& forward(const Batch<In, T>& x) {
     const auto& inner = body_.forward(x);
@@ -83,20 +84,8 @@ class SkipConcatLayer {
     return grad_skip_;
   }
 
-  void zero_grad() { body_.zero_grad(); }
-  void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
-    body_.collect_parameters(out, prefix + "body.");
-  }
-  /// The inner path's buffers, "body.<i>.<name>".
-  void collect_buffers(BufferList<T>& out, const std::string& prefix) {
-    body_.collect_buffers(out, prefix + "body.");
-  }
-  /// Passes the mode to the inner path's layers.
-  void set_training(bool on) { body_.set_training(on); }
-  body_type& body() { return body_; }
-
  private:
-  body_type body_;
+  using detail::BodyBlock<In, T, Specs...>::body_;
   Batch<output_shape, T> out_;
   Batch<inner_shape, T> grad_inner_;
   Batch<In, T> grad_skip_;
