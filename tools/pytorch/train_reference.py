@@ -53,6 +53,54 @@ class SkipConcat(nn.Module):
         return torch.cat([self.body(x), x], dim=1)
 
 
+class InputMinus(nn.Module):
+    """ctnn's InputMinus: x - body(x) (DnCNN's residual learning)."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return x - self.body(x)
+
+
+def make_unet():
+    """ctnn::models::UNet (include/ctnn/models/unet.hpp): the Noise2Noise paper's U-Net
+    (NVlabs/noise2noise network.py), nested as ctnn nests it so state_dict names match."""
+    def conv(cin, cout):
+        return nn.Conv2d(cin, cout, 3, padding=1)
+
+    def lrelu():
+        return nn.LeakyReLU(0.1)
+
+    def pool():
+        return nn.MaxPool2d(2)
+
+    def up():
+        return nn.Upsample(scale_factor=2, mode="nearest")
+
+    level5 = SkipConcat(conv(48, 48), lrelu(), pool(), conv(48, 48), lrelu(), up())
+    level4 = SkipConcat(conv(48, 48), lrelu(), pool(), level5, conv(96, 96), lrelu(),
+                        conv(96, 96), lrelu(), up())
+    level3 = SkipConcat(conv(48, 48), lrelu(), pool(), level4, conv(144, 96), lrelu(),
+                        conv(96, 96), lrelu(), up())
+    level2 = SkipConcat(conv(48, 48), lrelu(), pool(), level3, conv(144, 96), lrelu(),
+                        conv(96, 96), lrelu(), up())
+    level1 = SkipConcat(conv(3, 48), lrelu(), conv(48, 48), lrelu(), pool(), level2,
+                        conv(144, 96), lrelu(), conv(96, 96), lrelu(), up())
+    return nn.Sequential(level1, conv(99, 64), lrelu(), conv(64, 32), lrelu(), conv(32, 3))
+
+
+def make_dncnn(middle=15):
+    """ctnn::models::DnCNN (include/ctnn/models/dncnn.hpp): conv + ReLU, `middle` x (conv + BN +
+    ReLU), conv, inside InputMinus; every conv 3x3, padding 1, with bias."""
+    layers = [nn.Conv2d(3, 64, 3, padding=1), nn.ReLU()]
+    for _ in range(middle):
+        layers += [nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU()]
+    layers.append(nn.Conv2d(64, 3, 3, padding=1))
+    return nn.Sequential(InputMinus(*layers))
+
+
 def make_model(name):
     if name == "initial":
         return nn.Sequential(nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),
@@ -69,6 +117,10 @@ def make_model(name):
                              nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(),
                              nn.Upsample(scale_factor=2, mode="nearest"),
                              nn.Conv2d(32, 3, 3, 1, 1), nn.Sigmoid())
+    if name == "unet":
+        return make_unet()
+    if name == "dncnn":
+        return make_dncnn()
     raise SystemExit(f"unknown model {name}")
 
 

@@ -143,6 +143,19 @@ void check_buffer(const SafetensorsFile& file, const BufferRef<T>& b, const std:
   }
 }
 
+/// The layers of a network's canonical name: "Sequential<Input<3,32,32>,Conv2d<...>,ReLU>" gives
+/// "Conv2d<...>,ReLU". A checkpoint's weights depend on the layers, not on the input size (a
+/// fully convolutional network runs the same weights on 32 x 32 tiles and on whole photos), so
+/// loading compares these. A name of another form is returned whole.
+inline std::string network_layers(const std::string& network_name) {
+  const std::string head = "Sequential<Input<";
+  if (network_name.rfind(head, 0) != 0 || network_name.back() != '>') return network_name;
+  const auto input_end = network_name.find('>', head.size());
+  if (input_end == std::string::npos || input_end + 2 > network_name.size() - 1)
+    return network_name;
+  return network_name.substr(input_end + 2, network_name.size() - 1 - (input_end + 2));
+}
+
 /// Checks that `file` holds exactly the parameters `params` and the buffers `buffers` (under
 /// `prefix`), with the same shapes, a readable dtype and finite values; throws FileError naming
 /// the first mismatch.
@@ -152,7 +165,8 @@ void check_state_match(const SafetensorsFile& file, const ParameterList<T>& para
                        const BufferList<T>& buffers, const std::string& network_name,
                        const std::string& prefix = "", bool allow_extra = false) {
   const auto& meta = file.metadata();
-  if (const auto it = meta.find("ctnn_network"); it != meta.end() && it->second != network_name)
+  if (const auto it = meta.find("ctnn_network");
+      it != meta.end() && network_layers(it->second) != network_layers(network_name))
     throw FileError(file.path(), "checkpoint is of another network: saved from " + it->second +
                                      ", loading into " + network_name);
   for (const auto& p : params) {
