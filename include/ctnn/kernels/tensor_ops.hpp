@@ -60,6 +60,27 @@ void add_inplace(T* out, const T* in, std::size_t count) {
       out, count, [](auto a, auto b) { return a + b; }, out, in);
 }
 
+/// out[i] = a[i] + b[i].
+template <class T>
+void add(const T* a, const T* b, T* out, std::size_t count) {
+  map(
+      out, count, [](auto x, auto y) { return x + y; }, a, b);
+}
+
+/// out[i] = a[i] - b[i].
+template <class T>
+void subtract(const T* a, const T* b, T* out, std::size_t count) {
+  map(
+      out, count, [](auto x, auto y) { return x - y; }, a, b);
+}
+
+/// out[i] = -in[i].
+template <class T>
+void negate(const T* in, T* out, std::size_t count) {
+  map(
+      out, count, [](auto x) { return -x; }, in);
+}
+
 /// Nearest-neighbour upsampling by an integer factor: y[c, oy, ox] = x[c, oy/S, ox/S].
 template <int Scale, class T>
 void upsample_nearest_forward(const T* x, T* y, std::size_t planes, std::size_t h, std::size_t w) {
