@@ -1,6 +1,10 @@
 // Every block against PyTorch: outputs, input gradients and parameter gradients from the
 // fixtures of tools/pytorch/make_golden.py (computed by PyTorch 1.13 in float64).
 
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
 #include <catch2/catch.hpp>
 
 #include "ctnn/ctnn.hpp"
@@ -76,4 +80,141 @@ TEST_CASE("MSELoss matches PyTorch", "[golden][mse]") {
   const float l = loss.forward(x, t);
   require_close(&l, load_fixture("mse", "loss"), "mse loss");
   require_close(loss.backward().data(), load_fixture("mse", "gx"), "mse gx");
+}
+
+/// A BatchNorm2d case in scalar type T: forward, the running statistics after it (training
+/// mode: updated, after one forward and after a second one on x2; evaluation mode: unchanged),
+/// backward. The fixtures round float64 results, computed from the same float32 inputs, to
+/// float32: in double ctnn must agree to that rounding (2^-24 = 6e-8 relative, so rtol 1e-7;
+/// atol 1e-12 covers double's own error on cancelling sums of O(1) terms); in float the
+/// tolerance of the other layers.
+template <class T, int C, int H, int W>
+void check_batch_norm_case(const std::string& name, bool training) {
+  INFO("golden case " << name << (std::is_same_v<T, double> ? " (double)" : " (float)"));
+  constexpr bool is_double = std::is_same_v<T, double>;
+  const double rtol = is_double ? 1e-7 : 1e-5, atol = is_double ? 1e-12 : 1e-6;
+  using L = typename BatchNorm2d<C>::template bind<Shape<C, H, W>, T>;
+  Rng rng{0};
+  L layer(rng);
+  layer.set_training(training);
+  ParameterList<T> params;
+  layer.collect_parameters(params, "");
+  load_parameters(name, "param", params);
+  const auto mean0 = load_fixture(name, "buffer.running_mean");
+  const auto var0 = load_fixture(name, "buffer.running_var");
+  std::copy(mean0.begin(), mean0.end(), layer.running_mean().data());
+  std::copy(var0.begin(), var0.end(), layer.running_var().data());
+
+  const auto x = load_batch<Shape<C, H, W>, T>(name, "x");
+  const auto& y = layer.forward(x);
+  require_close(y.data(), load_fixture(name, "y"), name + " y", rtol, atol);
+  if (training) {
+    require_close(layer.running_mean().data(), load_fixture(name, "after1.running_mean"),
+                  name + " running_mean after one forward", rtol, atol);
+    require_close(layer.running_var().data(), load_fixture(name, "after1.running_var"),
+                  name + " running_var after one forward", rtol, atol);
+    CHECK(layer.num_batches_tracked() == 1);
+  } else {
+    for (int c = 0; c < C; ++c) {
+      CHECK(layer.running_mean()(c) == T(mean0(c)));
+      CHECK(layer.running_var()(c) == T(var0(c)));
+    }
+    CHECK(layer.num_batches_tracked() == 0);
+  }
+
+  const auto gy = load_batch<Shape<C, H, W>, T>(name, "gy");
+  layer.zero_grad();
+  const auto& gx = layer.backward(gy);
+  require_close(gx.data(), load_fixture(name, "gx"), name + " gx", rtol, atol);
+  compare_parameters(name, "grad", params, /*gradients=*/true, rtol, atol);
+
+  if (training) {
+    const auto x2 = load_batch<Shape<C, H, W>, T>(name, "x2");
+    layer.forward(x2);
+    require_close(layer.running_mean().data(), load_fixture(name, "after2.running_mean"),
+                  name + " running_mean after two forwards", rtol, atol);
+    require_close(layer.running_var().data(), load_fixture(name, "after2.running_var"),
+                  name + " running_var after two forwards", rtol, atol);
+    CHECK(layer.num_batches_tracked() == 2);
+  }
+}
+
+TEST_CASE("BatchNorm2d matches PyTorch in training and evaluation mode", "[golden][batch_norm]") {
+  check_batch_norm_case<float, 3, 5, 4>("batchnorm_train", true);
+  check_batch_norm_case<double, 3, 5, 4>("batchnorm_train", true);
+  check_batch_norm_case<float, 4, 3, 5>("batchnorm_eval", false);
+  check_batch_norm_case<double, 4, 3, 5>("batchnorm_eval", false);
+}
+
+/// require_close, for values that may be NaN or infinite (max pooling passes them on): where
+/// the fixture has a NaN ctnn must have a NaN, where it has an infinity the same infinity.
+template <class T>
+void require_close_nonfinite(const T* got, const xt::xarray<float>& want, const std::string& what,
+                             double rtol, double atol) {
+  std::size_t bad = 0, first_bad = want.size();
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double g = got[i], w = want.data()[i];
+    const bool ok = std::isnan(w)   ? std::isnan(g)
+                    : std::isinf(w) ? g == w
+                                    : std::abs(g - w) <= atol + rtol * std::abs(w);
+    if (!ok && bad++ == 0) first_bad = i;
+  }
+  INFO(what << ": " << bad << " of " << want.size() << " elements differ; the first at "
+            << first_bad << ": got " << (bad ? double(got[first_bad]) : 0.0) << ", want "
+            << (bad ? double(want.data()[first_bad]) : 0.0));
+  CHECK(bad == 0);
+}
+
+/// A case of a parameterless layer (MaxPool2d, LeakyReLU) in scalar type T: y, then gx. In float
+/// the tolerance of the other layers. In double ctnn computes what PyTorch computed in float64,
+/// so it must agree to the fixtures' rounding to float32: at most 2^-24 relative (rtol 2^-23
+/// leaves the other half to double's own error); among float32's subnormals, where rounding
+/// is absolute, at most half a step (atol one step, 2^-149).
+template <class Spec, int C, int H, int W, class T>
+void check_parameterless_case(const std::string& name) {
+  constexpr bool is_double = std::is_same_v<T, double>;
+  INFO("golden case " << name << (is_double ? " (double)" : " (float)"));
+  const double rtol = is_double ? 0x1p-23 : 1e-5, atol = is_double ? 0x1p-149 : 1e-6;
+  using L = typename Spec::template bind<Shape<C, H, W>, T>;
+  Rng rng{0};
+  L layer(rng);
+  ParameterList<T> params;
+  layer.collect_parameters(params, "");
+  REQUIRE(params.empty());
+
+  const auto x = load_batch<typename L::input_shape, T>(name, "x");
+  const auto& y = layer.forward(x);
+  require_close_nonfinite(y.data(), load_fixture(name, "y"), name + " y", rtol, atol);
+  const auto gy = load_batch<typename L::output_shape, T>(name, "gy");
+  const auto& gx = layer.backward(gy);
+  require_close_nonfinite(gx.data(), load_fixture(name, "gx"), name + " gx", rtol, atol);
+}
+
+template <class Spec, int C, int H, int W>
+void check_parameterless_case_float_and_double(const std::string& name) {
+  check_parameterless_case<Spec, C, H, W, float>(name);
+  check_parameterless_case<Spec, C, H, W, double>(name);
+}
+
+TEST_CASE("MaxPool2d matches PyTorch, ties and NaN included", "[golden][max_pool2d]") {
+  check_parameterless_case_float_and_double<MaxPool2d<2>, 3, 6, 7>("maxpool2");
+  check_parameterless_case_float_and_double<MaxPool2d<3, 2, 1>, 2, 7, 8>("maxpool3_s2_p1");
+  check_parameterless_case_float_and_double<MaxPool2d<2, 3>, 2, 8, 7>("maxpool2_s3");
+  // Integer inputs 0..2: most windows hold several maxima, and overlapping windows send
+  // several gradients to one element. The gradient goes where PyTorch sends it only if ties go
+  // to the first maximum of the window, row by row.
+  check_parameterless_case_float_and_double<MaxPool2d<3, 1, 1>, 2, 6, 7>("maxpool3_s1_p1_ties");
+  check_parameterless_case_float_and_double<MaxPool2d<4, 2, 2>, 3, 9, 8>("maxpool4_s2_p2_ties");
+  // NaNs (two in one window: the last one wins), +inf, and padded windows whose elements
+  // inside the input are all -inf (padding is never picked: y -inf, the gradient to the
+  // window's first element inside the input).
+  check_parameterless_case_float_and_double<MaxPool2d<2, 1, 1>, 2, 5, 6>("maxpool2_s1_p1_nan_inf");
+}
+
+TEST_CASE("LeakyReLU matches PyTorch", "[golden][leaky_relu]") {
+  // Both include inputs of exactly 0 and -0 (y 0, gradient the slope, as PyTorch's), -300 and
+  // 250.
+  check_parameterless_case_float_and_double<LeakyReLU<>, 3, 5, 4>("leaky_relu");
+  check_parameterless_case_float_and_double<LeakyReLU<std::ratio<1, 10>>, 3, 5, 4>(
+      "leaky_relu_1_10");
 }

@@ -54,6 +54,16 @@ TEST_CASE("SkipConcat gradients", "[gradient][skip_concat]") {
   check_gradients<Bound<SkipConcat<Upsample<2>, Conv2d<1, 2, 2, 2>>, Shape<1, 4, 4>>>(53);
 }
 
+TEST_CASE("Residual and InputMinus gradients", "[gradient][residual]") {
+  check_gradients<Bound<Residual<Conv2d<2, 3, 3, 1, 1>, Sigmoid, Conv2d<3, 2, 1>>, Shape<2, 5, 6>>>(
+      54);
+  check_gradients<Bound<InputMinus<Conv2d<3, 3, 3, 1, 1>>, Shape<3, 4, 4>>>(55, {.batch = 3});
+  // Nested, with a skip inside: the shortcut's gradient and the body's add up at each level.
+  check_gradients<
+      Bound<Residual<Conv2d<2, 2, 1>, Residual<Conv2d<2, 2, 3, 1, 1>, Sigmoid>>, Shape<2, 5, 5>>>(
+      56);
+}
+
 TEST_CASE("Chains of layers (a whole net) have correct gradients", "[gradient][sequential]") {
   using Net = Chain<Shape<3, 12, 12>, double, Conv2d<3, 4, 3>, Sigmoid,
                     SkipConcat<Conv2d<4, 4, 3, 1, 1>, Sigmoid, ConvTranspose2d<4, 3, 3, 1, 1>>,
@@ -62,4 +72,59 @@ TEST_CASE("Chains of layers (a whole net) have correct gradients", "[gradient][s
   using UpNet = Chain<Shape<2, 8, 8>, double, Conv2d<2, 3, 2, 2>, Sigmoid, Upsample<2>,
                       Conv2d<3, 2, 3, 1, 1>, Sigmoid>;
   check_gradients<UpNet>(62);
+}
+
+// BatchNorm2d with gamma and beta drawn from the Rng instead of PyTorch's 1 and 0, so that a
+// gradient missing a factor gamma, or ignoring beta, shows.
+template <int C, ShapeType In, class T>
+struct RandomAffineBatchNorm2dLayer : BatchNorm2dLayer<C, In, T> {
+  explicit RandomAffineBatchNorm2dLayer(Rng& rng) : BatchNorm2dLayer<C, In, T>(rng) {
+    for (auto& g : this->weight())
+      g = T(rng.uniform(0.5, 1.5));
+    for (auto& b : this->bias())
+      b = T(rng.uniform(-0.5, 0.5));
+  }
+};
+template <int C>
+struct RandomAffineBatchNorm2d {
+  template <ShapeType In, class T = float>
+  using bind = RandomAffineBatchNorm2dLayer<C, In, T>;
+};
+
+TEST_CASE("BatchNorm2d gradients (training mode: through the batch statistics)",
+          "[gradient][batch_norm]") {
+  check_gradients<Bound<BatchNorm2d<3>, Shape<3, 4, 5>>>(71);
+  check_gradients<Bound<RandomAffineBatchNorm2d<3>, Shape<3, 4, 5>>>(72);
+  check_gradients<Bound<RandomAffineBatchNorm2d<2>, Shape<2, 3, 3>>>(73, {.batch = 4});
+  // Batch size 1: the statistics are over one sample's positions.
+  check_gradients<Bound<RandomAffineBatchNorm2d<4>, Shape<4, 2, 3>>>(74, {.batch = 1});
+  // In a chain, with a conv before it and a nonlinearity after it (sum(y * g) of a batch-norm
+  // output alone is linear in gamma and beta).
+  check_gradients<Chain<Shape<2, 6, 6>, double, Conv2d<2, 3, 3, 1, 1>, RandomAffineBatchNorm2d<3>,
+                        Sigmoid, Conv2d<3, 2, 3>>>(75);
+  check_gradients<Bound<SkipConcat<Conv2d<2, 3, 3, 1, 1>, RandomAffineBatchNorm2d<3>, Sigmoid>,
+                        Shape<2, 5, 5>>>(76);
+}
+
+TEST_CASE("MaxPool2d gradients", "[gradient][max_pool2d]") {
+  // Random normal inputs: no two elements of a window within the step h of each other, where
+  // the derivative jumps.
+  check_gradients<Bound<MaxPool2d<2>, Shape<3, 6, 8>>>(71);
+  check_gradients<Bound<MaxPool2d<3, 2, 1>, Shape<2, 7, 6>>>(72, {.batch = 3});
+  // Overlapping windows (Stride < K), and gaps between windows (Stride > K).
+  check_gradients<Bound<MaxPool2d<3, 1, 1>, Shape<2, 5, 5>>>(73);
+  check_gradients<Bound<MaxPool2d<2, 3>, Shape<1, 8, 7>>>(74, {.batch = 1});
+  check_gradients<Bound<MaxPool2d<4, 2, 2>, Shape<2, 6, 5>>>(75);
+}
+
+TEST_CASE("LeakyReLU gradients", "[gradient][leaky_relu]") {
+  // Inputs are kept away from the kink at 0, where the derivative does not exist.
+  check_gradients<Bound<LeakyReLU<>, Shape<3, 5, 4>>>(81, {.min_abs_input = 1e-3});
+  check_gradients<Bound<LeakyReLU<std::ratio<1, 10>>, Shape<1, 7, 1>>>(
+      82, {.batch = 3, .min_abs_input = 1e-3});
+}
+
+TEST_CASE("A chain with LeakyReLU and MaxPool2d has correct gradients", "[gradient][max_pool2d]") {
+  check_gradients<Chain<Shape<2, 8, 8>, double, Conv2d<2, 3, 3, 1, 1>, LeakyReLU<std::ratio<1, 10>>,
+                        MaxPool2d<3, 2, 1>, Conv2d<3, 2, 3, 1, 1>, Sigmoid>>(83);
 }

@@ -41,6 +41,18 @@ class SkipConcat(nn.Module):
         return torch.cat([self.body(x), x], dim=1)
 
 
+class Residual(nn.Module):
+    """x + body(x), or x - body(x) (DnCNN): ctnn's Residual and InputMinus."""
+
+    def __init__(self, body, sign=1):
+        super().__init__()
+        self.body = body
+        self.sign = sign
+
+    def forward(self, x):
+        return x + self.sign * self.body(x)
+
+
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
@@ -370,6 +382,162 @@ def model_case(out_dir, name, factory):
 
 
 # --------------------------------------------------------------------------
+# BatchNorm2d: training mode (batch statistics, running statistics updated
+# after one and two forwards) and evaluation mode (running statistics)
+# --------------------------------------------------------------------------
+
+def batchnorm_module(rng, c):
+    """nn.BatchNorm2d(c) in float64 with float32 random affine parameters and
+    running statistics (not PyTorch's 1/0 defaults, so every term shows)."""
+    bn = nn.BatchNorm2d(c).double()
+    values = {
+        "weight": rng.uniform(0.5, 1.5, c).astype(np.float32),
+        "bias": (0.5 * rng.standard_normal(c)).astype(np.float32),
+        "running_mean": rng.standard_normal(c).astype(np.float32),
+        "running_var": rng.uniform(0.5, 2.0, c).astype(np.float32),
+    }
+    with torch.no_grad():
+        for key, v in values.items():
+            getattr(bn, key).copy_(torch.from_numpy(v).double())
+    return bn, values
+
+
+def batchnorm_input(rng, shape):
+    """Per-channel offsets and scales, so the batch statistics are not ~0/1."""
+    c = shape[1]
+    offset = rng.uniform(-3.0, 3.0, (1, c, 1, 1))
+    scale = rng.uniform(0.5, 2.0, (1, c, 1, 1))
+    return (offset + scale * rng.standard_normal(shape)).astype(np.float32)
+
+
+def batchnorm_case(out_dir, name, shape, training):
+    rng = np.random.default_rng(case_seed(name))
+    bn, init = batchnorm_module(rng, shape[1])
+    bn.train(training)
+    w = CaseWriter(out_dir, name)
+    x_f32 = batchnorm_input(rng, shape)
+    x = torch.from_numpy(x_f32).double().requires_grad_(True)
+    y = bn(x)
+    gy_f32 = rng.standard_normal(shape, dtype=np.float32)
+    (y * torch.from_numpy(gy_f32).double()).sum().backward()
+    w.save("x", x_f32)
+    w.save("y", y)
+    w.save("gy", gy_f32)
+    w.save("gx", x.grad)
+    for key in ("weight", "bias"):
+        w.save(f"param.{key}", init[key])
+    for key in ("running_mean", "running_var"):
+        w.save(f"buffer.{key}", init[key])
+    w.save_grads(bn)
+    extra = "eval"
+    if training:
+        # Running statistics after this forward and after a second one on
+        # another batch (running_var from the unbiased batch variance).
+        w.save("after1.running_mean", bn.running_mean)
+        w.save("after1.running_var", bn.running_var)
+        x2_f32 = batchnorm_input(rng, shape)
+        with torch.no_grad():
+            bn(torch.from_numpy(x2_f32).double())
+        w.save("x2", x2_f32)
+        w.save("after2.running_mean", bn.running_mean)
+        w.save("after2.running_var", bn.running_var)
+        extra = f"train, num_batches_tracked {int(bn.num_batches_tracked)}"
+    return w.summary(f"x {shape_str(x)} {extra}")
+
+
+def batchnorm_cases(out_dir):
+    total = batchnorm_case(out_dir, "batchnorm_train", (4, 3, 5, 4), True)
+    total += batchnorm_case(out_dir, "batchnorm_eval", (2, 4, 3, 5), False)
+    return total
+
+
+# --------------------------------------------------------------------------
+# MaxPool2d (ties and NaN as PyTorch's CPU kernel picks them) and LeakyReLU
+# --------------------------------------------------------------------------
+
+def maxpool_input(rng, shape, kind):
+    """normal: ties improbable.  ties: integers 0..2, so most windows hold
+    several maxima.  nan_inf: normal, with a -inf corner (windows whose
+    elements inside the input are all -inf) and NaNs, two in one window."""
+    if kind == "ties":
+        return rng.integers(0, 3, shape).astype(np.float32)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    if kind == "nan_inf":
+        x[0, 0, 0:2, 0:2] = -np.inf
+        x[0, 0, 3, 4] = np.inf
+        x[0, 1, 2, 2] = np.nan
+        x[0, 1, 2, 3] = np.nan
+        x[0, 1, 4, 0] = np.nan
+    return x
+
+
+def maxpool_cases(out_dir):
+    # name: (K, stride, padding, N, C, H, W, input kind)
+    specs = {
+        "maxpool2": (2, 2, 0, 2, 3, 6, 7, "normal"),
+        "maxpool3_s2_p1": (3, 2, 1, 2, 2, 7, 8, "normal"),
+        "maxpool2_s3": (2, 3, 0, 1, 2, 8, 7, "normal"),
+        "maxpool3_s1_p1_ties": (3, 1, 1, 2, 2, 6, 7, "ties"),
+        "maxpool4_s2_p2_ties": (4, 2, 2, 1, 3, 9, 8, "ties"),
+        "maxpool2_s1_p1_nan_inf": (2, 1, 1, 1, 2, 5, 6, "nan_inf"),
+    }
+    total = 0
+    for name, (k, s, p, n, c, h, wd, kind) in specs.items():
+        rng = np.random.default_rng(case_seed(name))
+        x = maxpool_input(rng, (n, c, h, wd), kind)
+        total += layer_case(
+            out_dir, name,
+            lambda: nn.MaxPool2d(k, stride=s, padding=p), x, rng, kind)
+    return total
+
+
+def leaky_relu_cases(out_dir):
+    # name: negative_slope (0.01 is PyTorch's default, 0.1 the Noise2Noise
+    # U-Net's)
+    specs = {
+        "leaky_relu": 0.01,
+        "leaky_relu_1_10": 0.1,
+    }
+    total = 0
+    for name, slope in specs.items():
+        rng = np.random.default_rng(case_seed(name))
+        x = rng.standard_normal((3, 3, 5, 4), dtype=np.float32)
+        flat = x.reshape(-1)
+        flat[[5, 23, 41]] = 0.0  # the kink: y 0, gradient the slope
+        flat[59] = -0.0
+        flat[[7, 77]] = [-300.0, 250.0]
+        total += layer_case(out_dir, name, lambda: nn.LeakyReLU(slope), x,
+                            rng, f"slope {slope}")
+    return total
+
+
+# --------------------------------------------------------------------------
+
+def residual_cases(out_dir):
+    """Residual (x + body(x)) and InputMinus (x - body(x)), each around a
+    conv / ReLU / conv body, with an input clear of the ReLU's kink."""
+    total = 0
+    for name, sign in (("residual", 1), ("input_minus", -1)):
+        seed = case_seed(name)
+
+        def factory(sign=sign):
+            return Residual(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+                                          nn.Conv2d(4, 3, 1)), sign)
+
+        module, _ = make_module(seed, factory)
+        rng = np.random.default_rng(seed)
+        for _ in range(1000):
+            x = rng.standard_normal((2, 3, 5, 6), dtype=np.float32)
+            with torch.no_grad():
+                pre = module.body[0](torch.from_numpy(x).double())
+            margin = relu_margin(pre)
+            if margin >= RELU_MARGIN:
+                break
+        else:
+            raise RuntimeError(f"{name}: could not find an input clear of the kink")
+        total += layer_case(out_dir, name, factory, x, rng, f"min|pre-ReLU| {margin:.2e}")
+    return total
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -392,6 +560,10 @@ def main():
     total += mse_case(args.out)
     total += model_case(args.out, "model_initial", model_initial)
     total += model_case(args.out, "model_final", model_final)
+    total += batchnorm_cases(args.out)
+    total += maxpool_cases(args.out)
+    total += leaky_relu_cases(args.out)
+    total += residual_cases(args.out)
     print(f"total {total / 1024:.1f} KiB in {args.out}")
 
 
