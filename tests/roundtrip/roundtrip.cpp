@@ -8,7 +8,9 @@
 //                               tools/pytorch/checkpoint_roundtrip.py), runs DIR/input.npy in
 //                               evaluation mode, and compares with PyTorch's output
 //                               DIR/torch_output.npy
-// MODEL is initial, final or upsample (ctnn/models/noise2noise.hpp), or batchnorm: conv,
+// MODEL is initial, final or upsample (ctnn/models/noise2noise.hpp), unet or dncnn
+// (ctnn/models/unet.hpp, dncnn.hpp: the PyTorch side builds tools/pytorch/train_reference.py's
+// mirrors, whose state_dict names must match exactly), or batchnorm: conv,
 // BatchNorm2d, ReLU, conv, whose running statistics and num_batches_tracked (buffers) travel
 // with the weights, so that evaluation mode gives the same outputs on both sides.
 
@@ -24,7 +26,9 @@
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/layers/batch_norm2d.hpp"
+#include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/noise2noise.hpp"
+#include "ctnn/models/unet.hpp"
 
 using namespace ctnn;
 namespace fs = std::filesystem;
@@ -134,7 +138,8 @@ int run(const std::string& mode, const fs::path& dir) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: roundtrip write|check DIR initial|final|upsample|batchnorm\n");
+    std::fprintf(stderr,
+                 "usage: roundtrip write|check DIR initial|final|upsample|batchnorm|unet|dncnn\n");
     return 2;
   }
   try {
@@ -144,6 +149,8 @@ int main(int argc, char** argv) {
     if (model == "final") return run<models::FinalDenoiser<>>(mode, dir);
     if (model == "upsample") return run<models::UpsampleDenoiser<>>(mode, dir);
     if (model == "batchnorm") return run<BatchNormModel>(mode, dir);
+    if (model == "unet") return run<models::UNet<>>(mode, dir);
+    if (model == "dncnn") return run<models::DnCNN<>>(mode, dir);
     std::fprintf(stderr, "roundtrip: unknown model '%s'\n", model.c_str());
     return 2;
   } catch (const std::exception& e) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The PyTorch half of the checkpoint round trip (tests/roundtrip/roundtrip.sh runs both halves).
 
-    /usr/bin/python3 tools/pytorch/checkpoint_roundtrip.py DIR --model initial|final|upsample|batchnorm
+    /usr/bin/python3 tools/pytorch/checkpoint_roundtrip.py DIR --model initial|final|upsample|batchnorm|unet|dncnn
 
 1. Reads DIR/ctnn_weights.safetensors (written by ctnn's io::save_weights) with plain Python,
    loads it into the equivalent PyTorch nn.Sequential (make_model of tools/pytorch/train_reference.py,
