@@ -1,18 +1,22 @@
 // No heap allocation inside a training step after the first one: every workspace is owned by
 // its layer and reused. This program replaces the global operator new (every form) and
 // malloc/calloc/realloc, counts the calls made while training steps 2..N of the course's
-// models, and requires zero, on one thread and on two.
+// models, of networks with batch norm, pooling and leaky ReLU, and of the model zoo's U-Net and
+// DnCNN, and requires zero, on one thread and on two.
 
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <ratio>
 
 #include <catch2/catch.hpp>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/layers/batch_norm2d.hpp"
+#include "ctnn/models/dncnn.hpp"
+#include "ctnn/models/unet.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -114,6 +118,12 @@ using Final = Sequential<Input<3, 32, 32>, Conv2d<3, 100, 3>, ReLU,
 // running statistics live in buffers the layer owns.
 using WithBatchNorm = Sequential<Input<3, 32, 32>, Conv2d<3, 8, 3, 1, 1>, BatchNorm2d<8>, ReLU,
                                  Conv2d<8, 3, 3, 1, 1>, Sigmoid>;
+// Max pooling (its argmax buffer is reused from step to step) and leaky ReLU:
+// 16 -> pool 2 -> 8 -> pool (3, 2, 1) -> 4 -> transposed conv (4, stride 4) -> 16.
+using WithPooling =
+    Sequential<Input<3, 16, 16>, Conv2d<3, 8, 3, 1, 1>, LeakyReLU<std::ratio<1, 10>>, MaxPool2d<2>,
+               Conv2d<8, 8, 3, 1, 1>, LeakyReLU<>, MaxPool2d<3, 2, 1>, ConvTranspose2d<8, 3, 4, 4>,
+               Sigmoid>;
 
 /// Allocations (operator new, malloc) during training steps 2..steps.
 template <class Net>
@@ -121,7 +131,7 @@ std::pair<long, long> allocations_after_first_step(std::size_t batch, int steps)
   Net net{Seed{0}};
   Adam<float> opt(net.parameters(), {.lr = 1e-3});
   MSELoss<typename Net::output_shape> loss;
-  Batch<Shape<3, 32, 32>> x(batch), t(batch);
+  Batch<typename Net::input_shape> x(batch), t(batch);
   for (std::size_t i = 0; i < x.size(); ++i) {
     x.data()[i] = float(i % 7) / 7.0f;
     t.data()[i] = float(i % 5) / 5.0f;
@@ -168,6 +178,17 @@ TEST_CASE("no heap allocation in training steps after the first", "[no_alloc]") 
     const auto [bn_new, bn_malloc] = allocations_after_first_step<WithBatchNorm>(4, 4);
     CHECK(bn_new == 0);
     CHECK(bn_malloc == 0);
+    const auto [pool_new, pool_malloc] = allocations_after_first_step<WithPooling>(5, 4);
+    CHECK(pool_new == 0);
+    CHECK(pool_malloc == 0);
+    // The model zoo's U-Net (pooling, upsampling, nested concatenations) and DnCNN (batch
+    // norm, the residual InputMinus).
+    const auto [unet_new, unet_malloc] = allocations_after_first_step<models::UNet<>>(2, 4);
+    CHECK(unet_new == 0);
+    CHECK(unet_malloc == 0);
+    const auto [dncnn_new, dncnn_malloc] = allocations_after_first_step<models::DnCNN<>>(2, 4);
+    CHECK(dncnn_new == 0);
+    CHECK(dncnn_malloc == 0);
   }
   set_num_threads(0);
 }
