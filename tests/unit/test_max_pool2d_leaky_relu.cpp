@@ -2,7 +2,7 @@
 // checkpoint records (so that weights saved with one slope or pooling do not load into
 // another), and a network with both that trains. Their values are checked against PyTorch in
 // tests/golden/test_golden_layers.cpp, their gradients in test_gradients.cpp, their kernels in
-// test_kernels_pooling.cpp, their allocations in test_no_alloc_max_pool2d.cpp.
+// test_kernels_pooling.cpp, their allocations in test_no_alloc.cpp.
 
 #include <filesystem>
 #include <ratio>
