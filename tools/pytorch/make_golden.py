@@ -122,6 +122,19 @@ def relu_margin(pre):
     return float(pre.abs().min())
 
 
+def input_clear_of_kink(name, pre_activation, shape, rng):
+    """Draws standard normal float32 inputs of `shape` from `rng` until no value of
+    pre_activation(x) (the input of a ReLU, in float64) is within RELU_MARGIN of the kink, so the
+    float32 C++ code cannot land on its other side. Returns the input and its margin."""
+    for _ in range(1000):
+        x = rng.standard_normal(shape, dtype=np.float32)
+        with torch.no_grad():
+            margin = relu_margin(pre_activation(torch.from_numpy(x).double()))
+        if margin >= RELU_MARGIN:
+            return x, margin
+    raise RuntimeError(f"{name}: could not find an input clear of the kink")
+
+
 # --------------------------------------------------------------------------
 # Layer cases: x, y, gy, gx (+ param.*, grad.*)
 # --------------------------------------------------------------------------
@@ -248,15 +261,7 @@ def skip_case(out_dir):
     # pre-activation sits within RELU_MARGIN of the ReLU kink.
     module, _ = make_module(seed, factory)
     rng = np.random.default_rng(seed)
-    for _ in range(1000):
-        x = rng.standard_normal((3, 3, 6, 6), dtype=np.float32)
-        with torch.no_grad():
-            pre = module.body[0](torch.from_numpy(x).double())
-        margin = relu_margin(pre)
-        if margin >= RELU_MARGIN:
-            break
-    else:
-        raise RuntimeError("skip: could not find an input clear of the kink")
+    x, margin = input_clear_of_kink(name, module.body[0], (3, 3, 6, 6), rng)
     return layer_case(out_dir, name, factory, x, rng,
                       f"min|pre-ReLU| {margin:.2e}")
 
@@ -526,15 +531,7 @@ def residual_cases(out_dir):
 
         module, _ = make_module(seed, factory)
         rng = np.random.default_rng(seed)
-        for _ in range(1000):
-            x = rng.standard_normal((2, 3, 5, 6), dtype=np.float32)
-            with torch.no_grad():
-                pre = module.body[0](torch.from_numpy(x).double())
-            margin = relu_margin(pre)
-            if margin >= RELU_MARGIN:
-                break
-        else:
-            raise RuntimeError(f"{name}: could not find an input clear of the kink")
+        x, margin = input_clear_of_kink(name, module.body[0], (2, 3, 5, 6), rng)
         total += layer_case(out_dir, name, factory, x, rng, f"min|pre-ReLU| {margin:.2e}")
     return total
 
