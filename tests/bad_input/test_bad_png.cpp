@@ -13,6 +13,7 @@
 
 #include "ctnn/io/image.hpp"
 #include "ctnn/io/png.hpp"
+#include "file_error_check.hpp"
 
 using namespace ctnn;
 namespace fs = std::filesystem;
@@ -22,19 +23,8 @@ namespace {
 const fs::path bad_dir = fs::path(CTNN_TEST_DATA_DIR) / "bad";
 
 void expect_bad_png(const fs::path& path, std::initializer_list<std::string> parts) {
-  INFO("file " << path.string());
-  try {
-    io::read_png_rgb(path);
-    FAIL("no exception");
-  } catch (const io::FileError& e) {
-    const std::string what = e.what();
-    INFO("what(): " << what);
-    CHECK(e.path() == path);
-    CHECK(what.rfind(path.string() + ": ", 0) == 0);
-    CHECK(what.find('\n') == std::string::npos);
-    for (const auto& p : parts)
-      CHECK_THAT(what, Catch::Contains(p));
-  }
+  test::expect_file_error(
+      path, [](const fs::path& p) { io::read_png_rgb(p); }, parts);
 }
 
 void expect_bad(const std::string& name, std::initializer_list<std::string> parts) {

@@ -24,6 +24,7 @@
 #endif
 
 #include "ctnn/io/image.hpp"
+#include "file_error_check.hpp"
 
 using namespace ctnn;
 namespace fs = std::filesystem;
@@ -175,19 +176,8 @@ void write_jpeg_with_libjpeg(const fs::path& path, int w, int h, int channels,
 /// `read_image(path)` throws an io::FileError whose one-line message starts with the path and
 /// contains each of `parts`.
 void expect_refused(const fs::path& path, std::initializer_list<std::string> parts) {
-  INFO("file " << path.string());
-  try {
-    const auto img = io::read_image(path);
-    FAIL("no exception: read as " << img.width() << "x" << img.height() << "x" << img.channels());
-  } catch (const io::FileError& e) {
-    const std::string what = e.what();
-    INFO("what(): " << what);
-    CHECK(e.path() == path);
-    CHECK(what.rfind(path.string() + ": ", 0) == 0);
-    CHECK(what.find('\n') == std::string::npos);
-    for (const auto& p : parts)
-      CHECK_THAT(what, Catch::Contains(p));
-  }
+  test::expect_file_error(
+      path, [](const fs::path& p) { io::read_image(p); }, parts);
 }
 
 /// The absolute differences between a decoded JPEG and its source of `c` channels (a gray

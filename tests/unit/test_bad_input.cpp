@@ -21,6 +21,7 @@
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/io/training_state.hpp"
+#include "file_error_check.hpp"
 
 using namespace ctnn;
 namespace fs = std::filesystem;
@@ -32,24 +33,7 @@ const fs::path bad_dir = fs::path(CTNN_TEST_DATA_DIR) / "bad";
 /// The network of the weight-file cases (tools/fixtures/make_bad_corpus.py writes its state_dict).
 using Tiny = Sequential<Input<1, 4, 4>, Conv2d<1, 2, 3>, ReLU, ConvTranspose2d<2, 1, 3>>;
 
-/// Runs load(path) and requires an io::FileError whose what() is one line, starts with
-/// "<path>: " and contains every one of `parts`.
-void expect_file_error(const fs::path& path, const std::function<void(const fs::path&)>& load,
-                       std::initializer_list<std::string> parts) {
-  INFO("file " << path.string());
-  try {
-    load(path);
-    FAIL("no exception");
-  } catch (const io::FileError& e) {
-    const std::string what = e.what();
-    INFO("what(): " << what);
-    CHECK(e.path() == path);
-    CHECK(what.rfind(path.string() + ": ", 0) == 0);
-    CHECK(what.find('\n') == std::string::npos);
-    for (const auto& p : parts)
-      CHECK_THAT(what, Catch::Contains(p));
-  }
-}
+using test::expect_file_error;
 
 void expect_bad(const std::string& name, const std::function<void(const fs::path&)>& load,
                 std::initializer_list<std::string> parts) {
