@@ -91,6 +91,25 @@ struct RandomAffineBatchNorm2d {
   using bind = RandomAffineBatchNorm2dLayer<C, In, T>;
 };
 
+// BatchNorm2d in evaluation mode, with running statistics drawn from the Rng (not PyTorch's 0 and
+// 1): the layer is then a per-channel affine map, and its gradients must use the running
+// statistics, not the batch's.
+template <int C, ShapeType In, class T>
+struct EvalBatchNorm2dLayer : RandomAffineBatchNorm2dLayer<C, In, T> {
+  explicit EvalBatchNorm2dLayer(Rng& rng) : RandomAffineBatchNorm2dLayer<C, In, T>(rng) {
+    for (auto& m : this->running_mean())
+      m = T(rng.uniform(-0.5, 0.5));
+    for (auto& v : this->running_var())
+      v = T(rng.uniform(0.25, 2.0));
+    this->set_training(false);
+  }
+};
+template <int C>
+struct EvalBatchNorm2d {
+  template <ShapeType In, class T = float>
+  using bind = EvalBatchNorm2dLayer<C, In, T>;
+};
+
 TEST_CASE("BatchNorm2d gradients (training mode: through the batch statistics)",
           "[gradient][batch_norm]") {
   check_gradients<Bound<BatchNorm2d<3>, Shape<3, 4, 5>>>(71);
@@ -104,6 +123,15 @@ TEST_CASE("BatchNorm2d gradients (training mode: through the batch statistics)",
                         Sigmoid, Conv2d<3, 2, 3>>>(75);
   check_gradients<Bound<SkipConcat<Conv2d<2, 3, 3, 1, 1>, RandomAffineBatchNorm2d<3>, Sigmoid>,
                         Shape<2, 5, 5>>>(76);
+}
+
+TEST_CASE("BatchNorm2d gradients (evaluation mode: through the running statistics)",
+          "[gradient][batch_norm]") {
+  check_gradients<Bound<EvalBatchNorm2d<3>, Shape<3, 4, 5>>>(77);
+  check_gradients<Bound<EvalBatchNorm2d<2>, Shape<2, 3, 3>>>(78, {.batch = 1});
+  // After a conv and before a nonlinearity, so that the parameter gradients are not linear.
+  check_gradients<Chain<Shape<2, 6, 6>, double, Conv2d<2, 3, 3, 1, 1>, EvalBatchNorm2d<3>, Sigmoid,
+                        Conv2d<3, 2, 3>>>(79);
 }
 
 TEST_CASE("MaxPool2d gradients", "[gradient][max_pool2d]") {

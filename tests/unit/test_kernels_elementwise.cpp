@@ -1,5 +1,5 @@
-// The float (SIMD, parallel) element-wise kernels against the plain loops run in double, on
-// sizes that leave vector tails and span several parallel pieces.
+// The float (SIMD, parallel) element-wise and batch norm kernels against the plain loops run in
+// double, on sizes that leave vector tails and span several parallel pieces.
 
 #include <cmath>
 #include <random>
@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "ctnn/kernels/activations.hpp"
+#include "ctnn/kernels/batch_norm.hpp"
 #include "ctnn/kernels/loss.hpp"
 #include "ctnn/kernels/optimizer_updates.hpp"
 #include "ctnn/kernels/parallel.hpp"
@@ -178,5 +179,89 @@ TEST_CASE("the SGD update matches the plain loop in every mode", "[kernels][elem
     }
     // Without momentum the buffer is untouched (it may be null).
     if (mode.momentum == 0) CHECK(buf == random_vec(count, 15));
+  }
+}
+
+TEST_CASE("the batch norm kernels match the plain loops", "[kernels][batch_norm]") {
+  // plane 37: vector-wide steps and a tail; plane 1: the tail alone. The plain loops run in
+  // double; the float kernels accumulate in double too, so their sums differ from the plain
+  // loops' only by the float rounding of the inputs' products.
+  for (std::size_t plane : {std::size_t(37), std::size_t(1)}) {
+    const std::size_t n = 3, channels = 5, count = n * channels * plane;
+    INFO("plane " << plane);
+    auto x = random_vec(count, 20, -2, 4);
+    const auto dy = random_vec(count, 21);
+    const auto gamma = random_vec(channels, 22, 0.5f, 1.5f);
+    const auto beta = random_vec(channels, 23, -0.5f, 0.5f);
+    auto at = [&](std::size_t i, std::size_t c, std::size_t j) {
+      return (i * channels + c) * plane + j;
+    };
+
+    std::vector<float> mean(channels), var(channels);
+    k::batch_norm_statistics(x.data(), n, channels, plane, mean.data(), var.data());
+    std::vector<double> mean_d(channels, 0), var_d(channels, 0), scale_d(channels);
+    const double m = double(n * plane);
+    for (std::size_t c = 0; c < channels; ++c) {
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < plane; ++j)
+          mean_d[c] += double(x[at(i, c, j)]) / m;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < plane; ++j)
+          var_d[c] +=
+              (double(x[at(i, c, j)]) - mean_d[c]) * (double(x[at(i, c, j)]) - mean_d[c]) / m;
+      scale_d[c] = 1.0 / std::sqrt(var_d[c] + 1e-5);
+      CHECK(std::abs(double(mean[c]) - mean_d[c]) <= 1e-6 * (1 + std::abs(mean_d[c])));
+      CHECK(std::abs(double(var[c]) - var_d[c]) <= 1e-6 * (1 + var_d[c]));
+    }
+
+    std::vector<float> shift(mean), scale(channels);
+    for (std::size_t c = 0; c < channels; ++c)
+      scale[c] = float(scale_d[c]);
+    std::vector<float> xhat(count), y(count);
+    k::batch_norm_normalize(x.data(), xhat.data(), y.data(), n, channels, plane, shift.data(),
+                            scale.data(), gamma.data(), beta.data());
+    std::vector<double> xhat_d(count), y_d(count);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t c = 0; c < channels; ++c)
+        for (std::size_t j = 0; j < plane; ++j) {
+          const std::size_t e = at(i, c, j);
+          xhat_d[e] = (double(x[e]) - mean_d[c]) * scale_d[c];
+          y_d[e] = xhat_d[e] * double(gamma[c]) + double(beta[c]);
+        }
+    CHECK(max_diff(xhat, xhat_d) < 1e-5);
+    CHECK(max_diff(y, y_d) < 1e-5);
+
+    std::vector<float> sum_dy(channels), sum_dy_xhat(channels);
+    k::batch_norm_backward_sums(dy.data(), xhat.data(), n, channels, plane, sum_dy.data(),
+                                sum_dy_xhat.data());
+    std::vector<float> mean_dy(channels), mean_dy_xhat(channels), grad_scale(channels);
+    std::vector<double> mean_dy_d(channels, 0), mean_dy_xhat_d(channels, 0);
+    for (std::size_t c = 0; c < channels; ++c) {
+      double s = 0, sx = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < plane; ++j) {
+          s += double(dy[at(i, c, j)]);
+          sx += double(dy[at(i, c, j)]) * xhat_d[at(i, c, j)];
+        }
+      CHECK(std::abs(double(sum_dy[c]) - s) <= 1e-6 * double(count));
+      CHECK(std::abs(double(sum_dy_xhat[c]) - sx) <= 1e-5 * double(count));
+      mean_dy_d[c] = s / m;
+      mean_dy_xhat_d[c] = sx / m;
+      mean_dy[c] = float(mean_dy_d[c]);
+      mean_dy_xhat[c] = float(mean_dy_xhat_d[c]);
+      grad_scale[c] = float(double(gamma[c]) * scale_d[c]);
+    }
+    std::vector<float> dx(count);
+    k::batch_norm_backward_data(dy.data(), xhat.data(), dx.data(), n, channels, plane,
+                                grad_scale.data(), mean_dy.data(), mean_dy_xhat.data());
+    std::vector<double> dx_d(count);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t c = 0; c < channels; ++c)
+        for (std::size_t j = 0; j < plane; ++j) {
+          const std::size_t e = at(i, c, j);
+          dx_d[e] = double(gamma[c]) * scale_d[c] *
+                    (double(dy[e]) - mean_dy_d[c] - xhat_d[e] * mean_dy_xhat_d[c]);
+        }
+    CHECK(max_diff(dx, dx_d) < 1e-4);
   }
 }
