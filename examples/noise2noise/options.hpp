@@ -229,16 +229,33 @@ struct TrainOptions {
   std::size_t batch_size = 50;
   std::string optimizer = "adam";
   double lr = 1e-3;
+  double beta2 = 0.999;
+  std::string lr_schedule = "constant";
+  double rampdown_fraction = 0.3;
   double momentum = 0.9;
   double fraction = 1.0;
   int threads = 0;  // 0: all cores
   std::uint64_t seed = 0;
   std::filesystem::path data_dir = "data";
   std::filesystem::path out_dir = "out";
-  std::size_t checkpoint_every = 0;  // batches; 0: only at the end of each epoch
+  std::size_t checkpoint_every = 0;    // batches; 0: only at the end of each epoch
+  std::filesystem::path save_initial;  // empty: do not write the initial weights
   bool resume = false;
   bool help = false;
 };
+
+/// The learning rate of step `step` (0-based, counted over the whole run) of `total` steps:
+/// `lr` throughout for the constant schedule; for "rampdown", the NVlabs Noise2Noise code's
+/// (train.py, compute_ramped_down_lrate): lr until the last `fraction` of the steps, then
+/// lr * (0.5 + cos(t pi) / 2)^2 with t going from 0 towards 1 over them.
+inline double scheduled_lr(const TrainOptions& o, std::size_t step, std::size_t total) {
+  if (o.lr_schedule != "rampdown") return o.lr;
+  const double start = double(total) * (1 - o.rampdown_fraction);
+  if (double(step) < start) return o.lr;
+  const double t = ((double(step) - start) / o.rampdown_fraction) / double(total);
+  const double smooth = 0.5 + std::cos(t * 3.141592653589793) / 2;
+  return o.lr * (smooth * smooth);
+}
 
 /// The trainer's options, bound to `o`, with their help.
 inline void add_train_options(CLI::App& app, TrainOptions& o) {
@@ -256,17 +273,31 @@ with ctnn_build_dataset, or convert the course's .pkl files with tools/data/ee55
 samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
       22);
   using cli::add_value, cli::integer, cli::number, cli::Interval;
-  add_value(app, "--model", "NAME", o.model, cli::one_of({"initial", "final", "upsample"}),
+  add_value(app, "--model", "NAME", o.model,
+            cli::one_of({"initial", "final", "upsample", "unet", "dncnn"}),
             "initial  (course's first model: 4 conv layers, 32 channels; default)\n"
             "final    (course's final model: 100 channels + skip concatenation)\n"
-            "upsample (stride-2 convs, then nearest upsampling + conv)");
+            "upsample (stride-2 convs, then nearest upsampling + conv)\n"
+            "unet     (the Noise2Noise paper's U-Net, Kaiming-normal init; its recipe:\n"
+            "          adam, lr 3e-4, beta2 0.99, --lr-schedule rampdown, unless set)\n"
+            "dncnn    (DnCNN: 17 convs, 15 BatchNorm2d, predicts the noise; adam lr 1e-3)");
   add_value(app, "--epochs", "N", o.epochs, integer(1),
             "passes over the training pairs (default 3)");
   add_value(app, "--batch-size", "N", o.batch_size, integer<std::size_t>(1),
             "images per step (default 50)");
   add_value(app, "--optimizer", "NAME", o.optimizer, cli::one_of({"adam", "sgd"}),
             "adam (default) or sgd");
-  add_value(app, "--lr", "X", o.lr, number({.low = 0}), "learning rate (default 1e-3)");
+  add_value(app, "--lr", "X", o.lr, number({.low = 0}),
+            "learning rate (default 1e-3; 3e-4 for unet)");
+  add_value(app, "--beta2", "X", o.beta2, number({.low = 0, .high = 1, .low_closed = true}),
+            "Adam's beta2 (default 0.999; 0.99 for unet; ignored by sgd)");
+  add_value(app, "--lr-schedule", "NAME", o.lr_schedule, cli::one_of({"constant", "rampdown"}),
+            "constant (default; rampdown for unet), or rampdown: the Noise2Noise\n"
+            "code's lr * (0.5 + cos(t pi) / 2)^2 over the last --rampdown-fraction\n"
+            "of all steps, t from 0 to 1");
+  add_value(app, "--rampdown-fraction", "X", o.rampdown_fraction,
+            number({.low = 0, .high = 1, .high_closed = true}),
+            "share of the steps the rampdown spans (default 0.3)");
   add_value(app, "--momentum", "X", o.momentum, number({.low = 0, .high = 1, .low_closed = true}),
             "SGD momentum (default 0.9; ignored by adam)");
   add_value(app, "--fraction", "X", o.fraction, number({.low = 0, .high = 1, .high_closed = true}),
@@ -282,6 +313,8 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
   add_value(app, "--checkpoint-every", "N", o.checkpoint_every, integer<std::size_t>(0),
             "also save the resumable state every N batches (default: only at the\n"
             "end of each epoch)");
+  add_value(app, "--save-initial", "FILE", o.save_initial, cli::text<std::filesystem::path>(),
+            "also write the initial weights (before any step) to FILE (safetensors)");
   cli::add_flag(app, "--resume", o.resume,
                 "continue from DIR/train_state.safetensors if it exists (same options\n"
                 "needed); the result is bit for bit that of an uninterrupted run");
@@ -302,6 +335,12 @@ inline TrainOptions parse_train_options(const std::vector<std::string>& args) {
   CLI::App app;
   add_train_options(app, o);
   o.help = !cli::parse(app, args);
+  // The U-Net's recipe (the Noise2Noise paper's) where the command line does not say.
+  if (o.model == "unet") {
+    if (app.count("--lr") == 0) o.lr = 3e-4;
+    if (app.count("--beta2") == 0) o.beta2 = 0.99;
+    if (app.count("--lr-schedule") == 0) o.lr_schedule = "rampdown";
+  }
   return o;
 }
 

@@ -19,7 +19,9 @@
 #include "ctnn/io/training_state.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/metrics/psnr.hpp"
+#include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/noise2noise.hpp"
+#include "ctnn/models/unet.hpp"
 #include "filters.hpp"
 #include "options.hpp"
 #include "pair_batches.hpp"
@@ -108,10 +110,26 @@ std::vector<FilterResult> measure_filters(const Data& d) {
   return out;
 }
 
-/// The network's PSNR on the validation set; optionally keeps the first `keep` outputs.
+/// Evaluation mode (BatchNorm2d's running statistics) for its lifetime, then the mode before.
+template <class Net>
+class EvalMode {
+ public:
+  explicit EvalMode(Net& net) : net_(net), was_training_(net.is_training()) { net_.eval(); }
+  ~EvalMode() { net_.set_training(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  Net& net_;
+  bool was_training_;
+};
+
+/// The network's PSNR on the validation set, in evaluation mode; optionally keeps the first
+/// `keep` outputs.
 template <class Net>
 Psnr validate(Net& net, const Data& d, std::size_t batch, std::vector<float>* keep = nullptr,
               std::size_t keep_count = 0) {
+  const EvalMode<Net> eval_mode(net);
   PsnrAccumulator acc;
   const std::size_t n = d.val_input.shape()[0];
   Batch<Image> x, clean;
@@ -159,7 +177,7 @@ void write_sample_grid(const fs::path& path, const Data& d, const std::vector<fl
 }
 
 template <class Net>
-int train(const TrainOptions& o) {
+int train(const TrainOptions& o, Init init) {
   const auto t_start = std::chrono::steady_clock::now();
   Data data = load_data(o.data_dir);
   std::error_code ec;
@@ -176,19 +194,41 @@ int train(const TrainOptions& o) {
   std::printf("data       %s: %zu training pairs (using %zu), %zu validation pairs\n",
               o.data_dir.c_str(), total_pairs, pairs.size(),
               std::size_t(data.val_input.shape()[0]));
-  std::printf("recipe     %s lr %g, batch %zu, %d epoch(s), MSE loss, seed %llu, %d thread(s)\n",
-              o.optimizer.c_str(), o.lr, o.batch_size, o.epochs, (unsigned long long)o.seed,
-              num_threads());
+  const auto g = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  const std::string schedule =
+      o.lr_schedule == "rampdown"
+          ? "ramped down over the last " + g(o.rampdown_fraction * 100) + "% of the steps"
+          : "constant";
+  const std::string moments = o.optimizer == "adam" ? ", betas (0.9, " + g(o.beta2) + "), eps 1e-8"
+                                                    : ", momentum " + g(o.momentum);
+  std::printf(
+      "recipe     %s lr %g (%s)%s, batch %zu, %d epoch(s), MSE loss, %s init, seed %llu, "
+      "%d thread(s)\n",
+      o.optimizer.c_str(), o.lr, schedule.c_str(), moments.c_str(), o.batch_size, o.epochs,
+      init == Init::kaiming_normal ? "kaiming-normal" : "pytorch-default",
+      (unsigned long long)o.seed, num_threads());
 
-  Net net{Seed{o.seed}};
+  Net net{Seed{o.seed}, init};
+  if (!o.save_initial.empty()) io::save_weights(net, o.save_initial, {{"epoch", "0"}});
   // One Rng stream for initialisation (inside Net), another for shuffling.
   Rng shuffle_rng{o.seed ^ 0x5eedf00dULL};
   const fs::path state_path = o.out_dir / "train_state.safetensors";
   // Resuming must continue the same run: everything that shapes it is recorded and compared.
+  // A rampdown's learning rate depends on the step and the total steps, so --epochs is part
+  // of the recipe then; the step itself follows from the position the state records.
   const std::string recipe =
       o.model + " " + o.optimizer + " lr=" + io::exact_double(o.lr) +
-      " momentum=" + io::exact_double(o.momentum) + " batch=" + std::to_string(o.batch_size) +
-      " pairs=" + std::to_string(pairs.size()) + " seed=" + std::to_string(o.seed);
+      " momentum=" + io::exact_double(o.momentum) + " beta2=" + io::exact_double(o.beta2) +
+      " batch=" + std::to_string(o.batch_size) + " pairs=" + std::to_string(pairs.size()) +
+      " seed=" + std::to_string(o.seed) +
+      (o.lr_schedule == "rampdown"
+           ? " lr_schedule=rampdown:" + io::exact_double(o.rampdown_fraction) +
+                 " epochs=" + std::to_string(o.epochs)
+           : "");
   std::vector<double> losses, psnrs;
 
   auto run = [&](auto& opt) {
@@ -241,6 +281,7 @@ int train(const TrainOptions& o) {
                                           {"history", history}}});
     };
     const std::size_t nb = pairs.batches(o.batch_size);
+    const std::size_t total_steps = nb * std::size_t(o.epochs);
     for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
       const std::uint64_t epoch_rng_state = shuffle_rng.state();
       pairs.shuffle(shuffle_rng);
@@ -249,6 +290,7 @@ int train(const TrainOptions& o) {
       const std::size_t images_before = images;
       for (std::size_t b = skip_batches; b < nb; ++b) {
         pairs.fill(b, o.batch_size, x, t);
+        opt.options().lr = scheduled_lr(o, std::size_t(epoch - 1) * nb + b, total_steps);
         opt.zero_grad();
         const float l = loss.forward(net.forward(x), t);
         if (!std::isfinite(l)) {
@@ -299,7 +341,7 @@ int train(const TrainOptions& o) {
   };
 
   if (o.optimizer == "adam") {
-    Adam<float> opt(net.parameters(), {.lr = o.lr});
+    Adam<float> opt(net.parameters(), {.lr = o.lr, .beta1 = 0.9, .beta2 = o.beta2, .eps = 1e-8});
     run(opt);
   } else {
     SGD<float> opt(net.parameters(), {.lr = o.lr, .momentum = o.momentum});
@@ -363,9 +405,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (o.threads > 0) ctnn::set_num_threads(o.threads);
-    if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o);
-    if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o);
-    return n2n::train<models::UpsampleDenoiser<>>(o);
+    const Init standard = Init::pytorch_default;
+    if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o, standard);
+    if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o, standard);
+    if (o.model == "upsample") return n2n::train<models::UpsampleDenoiser<>>(o, standard);
+    // The Noise2Noise code initialises its U-Net Kaiming-normal; DnCNN keeps PyTorch's default.
+    if (o.model == "unet") return n2n::train<models::UNet<32, 32>>(o, Init::kaiming_normal);
+    return n2n::train<models::DnCNN<32, 32>>(o, standard);
   } catch (const n2n::UsageError& e) {
     std::fprintf(stderr, "ctnn_noise2noise: %s\n", e.what());
     return 2;

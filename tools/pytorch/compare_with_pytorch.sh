@@ -3,7 +3,9 @@
 # same initial weights and batch order) on the same data, and prints both PSNRs side by side.
 # Usage: tools/pytorch/compare_with_pytorch.sh DATA_DIR OUT_DIR -- TRAINER_OPTIONS...
 #   e.g. tools/pytorch/compare_with_pytorch.sh data/photos out/cmp -- --model initial --epochs 1 --fraction 0.1 --batch-size 50
-# Both run with the same thread count (--threads, default 1).
+# Both run with the same thread count (--threads, default 1). The trainer writes its initial
+# weights (--save-initial) and the reference stops unless its own are identical to them.
+# CTNN_TRAINER names the trainer (default: build/examples/noise2noise/ctnn_noise2noise).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$1
@@ -14,9 +16,12 @@ args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   [ "${args[$i]}" = "--threads" ] && threads=${args[$((i + 1))]}
 done
+trainer=${CTNN_TRAINER:-build/examples/noise2noise/ctnn_noise2noise}
 mkdir -p "$out"
-build/examples/noise2noise/ctnn_noise2noise --data "$data" --out "$out" --threads "$threads" "$@" | tee "$out/ctnn.log"
-/usr/bin/python3 tools/pytorch/train_reference.py --data "$data" --threads "$threads" "$@" | tee "$out/pytorch.log"
+"$trainer" --data "$data" --out "$out" --threads "$threads" \
+  --save-initial "$out/initial.safetensors" "$@" | tee "$out/ctnn.log"
+/usr/bin/python3 tools/pytorch/train_reference.py --data "$data" --threads "$threads" \
+  --check-initial "$out/initial.safetensors" "$@" | tee "$out/pytorch.log"
 ctnn_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/ctnn.log" | tail -1)
 torch_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/pytorch.log" | tail -1)
 echo

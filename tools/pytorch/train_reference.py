@@ -2,10 +2,13 @@
 """Trains the same Noise2Noise models as ctnn's trainer, in PyTorch, on the same .npy files.
 
 It reproduces ctnn's recipe exactly: the same initial weights (ctnn's splitmix64 generator and
-PyTorch's default bounds, drawn in the same order), the same shuffled batch order, Adam or SGD
-with the same hyper-parameters, MSE loss, and the same two PSNRs on the validation pairs. With
-`--torch-init` it uses PyTorch's own initialisation and shuffling instead, for a comparison that
-shares nothing but the recipe.
+PyTorch's default bounds, drawn in the same order; for the U-Net, ctnn's Kaiming-normal draws),
+the same shuffled batch order, Adam or SGD with the same hyper-parameters and learning-rate
+schedule, MSE loss, training mode for the steps and evaluation mode (BatchNorm's running
+statistics) for the two PSNRs on the validation pairs. `--check-initial FILE` compares the
+initial weights with the ones the trainer wrote with --save-initial FILE and stops unless they
+are identical. With `--torch-init` it uses PyTorch's own initialisation and shuffling instead,
+for a comparison that shares nothing but the recipe.
 
 Usage: /usr/bin/python3 tools/pytorch/train_reference.py --model initial --epochs 1 --fraction 0.1 \
            --batch-size 50 --data data
@@ -13,6 +16,7 @@ Usage: /usr/bin/python3 tools/pytorch/train_reference.py --model initial --epoch
 
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -35,6 +39,17 @@ class SplitMix64:
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
         return z ^ (z >> 31)
+
+    def uniform01(self):
+        return (self.next_u64() >> 11) * 2.0**-53
+
+    def normal(self):
+        """ctnn::Rng::normal (Box-Muller), with the C library's log and cos as ctnn's."""
+        u1 = self.uniform01()
+        while u1 <= 0.0:
+            u1 = self.uniform01()
+        u2 = self.uniform01()
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
 
     def uniform(self, lo, hi, n):
         # (next >> 11) * 2^-53, as ctnn; vectorised over n draws.
@@ -138,6 +153,52 @@ def ctnn_init(model, seed):
                 b.copy_(torch.from_numpy(rng.uniform(-bound, bound, b.numel())))
 
 
+def ctnn_kaiming_init(model, seed, gain=math.sqrt(2.0), last_gain=1.0):
+    """ctnn's Init::kaiming_normal (include/ctnn/core/initialization.hpp): every conv weight,
+    in parameter order, from N(0, gain^2 / fan_in), the last one with last_gain; their biases
+    0. Drawn from ctnn::kaiming_rng(seed), after (and apart from) the default initialisation."""
+    rng = SplitMix64(seed ^ 0x4B61696D696E6721)
+    params = list(model.named_parameters())
+    convs = [i for i, (name, p) in enumerate(params) if p.dim() == 4 and name.endswith("weight")]
+    with torch.no_grad():
+        for i in convs:
+            name, w = params[i]
+            fan_in = w.shape[1] * w.shape[2] * w.shape[3]
+            std = (last_gain if i == convs[-1] else gain) / math.sqrt(fan_in)
+            values = np.array([std * rng.normal() for _ in range(w.numel())], dtype=np.float64)
+            w.copy_(torch.from_numpy(values.astype(np.float32)).reshape(w.shape))
+            bias = dict(params).get(name[:-len("weight")] + "bias")
+            if bias is not None:
+                bias.zero_()
+
+
+def check_initial(model, path):
+    """Stops unless every tensor of the model's state_dict equals the one in `path` (written by
+    ctnn_noise2noise --save-initial)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from checkpoint_roundtrip import read_safetensors  # pylint: disable=import-outside-toplevel
+    theirs, _ = read_safetensors(path)
+    ours = model.state_dict()
+    if set(theirs) != set(ours):
+        raise SystemExit(f"{path}: tensors {sorted(set(theirs) ^ set(ours))} are in only one of "
+                         "the two models")
+    worst = max((ours[k].double() - theirs[k].double()).abs().max().item() for k in ours)
+    print(f"initial weights: {len(ours)} tensors, max |PyTorch - ctnn| = {worst:g} "
+          f"(ctnn's from {path})")
+    if worst != 0:
+        raise SystemExit("the initial weights differ from ctnn's")
+
+
+def rampdown_lr(lr, step, total, fraction):
+    """NVlabs noise2noise train.py's compute_ramped_down_lrate, as the trainer's scheduled_lr."""
+    start = total * (1 - fraction)
+    if step < start:
+        return lr
+    t = ((step - start) / fraction) / total
+    smooth = 0.5 + math.cos(t * 3.141592653589793) / 2
+    return lr * (smooth * smooth)
+
+
 def ctnn_shuffle(order, rng):
     """Fisher-Yates from the identity, as n2n::PairBatches::shuffle (examples/noise2noise/pair_batches.hpp)."""
     order[:] = range(len(order))
@@ -161,7 +222,8 @@ def to_unit(x):
 
 
 def psnr(model, noisy, clean, batch):
-    """Pooled PSNR and mean per-image PSNR, both with the course's +1e-8."""
+    """Pooled PSNR and mean per-image PSNR, both with the course's +1e-8, in evaluation mode."""
+    model.eval()
     se_total, psnr_sum, values = 0.0, 0.0, 0
     with torch.no_grad():
         for i in range(0, noisy.shape[0], batch):
@@ -171,16 +233,22 @@ def psnr(model, noisy, clean, batch):
             se_total += se.sum().item()
             values += y.numel()
             psnr_sum += (-10 * torch.log10(se / y[0].numel() + 1e-8)).sum().item()
+    model.train()
     return -10 * math.log10(se_total / values + 1e-8), psnr_sum / noisy.shape[0]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="initial", choices=["initial", "final", "upsample"])
+    p.add_argument("--model", default="initial",
+                   choices=["initial", "final", "upsample", "unet", "dncnn"])
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=50)
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, help="default 1e-3; 3e-4 for unet (as the trainer)")
+    p.add_argument("--beta2", type=float, help="default 0.999; 0.99 for unet")
+    p.add_argument("--lr-schedule", choices=["constant", "rampdown"],
+                   help="default constant; rampdown for unet")
+    p.add_argument("--rampdown-fraction", type=float, default=0.3)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--fraction", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=1)
@@ -188,7 +256,15 @@ def main():
     p.add_argument("--data", default="data")
     p.add_argument("--torch-init", action="store_true",
                    help="PyTorch's own initialisation and shuffling instead of ctnn's")
+    p.add_argument("--check-initial", metavar="FILE",
+                   help="stop unless the initial weights equal FILE's (the trainer's "
+                        "--save-initial)")
+    p.add_argument("--out", help="ignored (the trainer's output directory)")
     a = p.parse_args()
+    unet = a.model == "unet"  # the trainer's U-Net recipe where not given
+    a.lr = a.lr if a.lr is not None else 3e-4 if unet else 1e-3
+    a.beta2 = a.beta2 if a.beta2 is not None else 0.99 if unet else 0.999
+    a.lr_schedule = a.lr_schedule or ("rampdown" if unet else "constant")
 
     torch.set_num_threads(a.threads)
     train_in = load_images(f"{a.data}/train_input.npy")
@@ -203,16 +279,26 @@ def main():
         model = make_model(a.model)
     else:
         ctnn_init(model, a.seed)
+        if unet:
+            ctnn_kaiming_init(model, a.seed)
+    if a.check_initial:
+        check_initial(model, a.check_initial)
+    model.train()
     if a.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+        opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, a.beta2), eps=1e-8)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
     loss_fn = nn.MSELoss()
     shuffle_rng = SplitMix64(a.seed ^ 0x5EEDF00D)
     order = list(range(used))
     print(f"PyTorch {torch.__version__} reference: model {a.model}, {used} pairs, batch "
-          f"{a.batch_size}, {a.epochs} epoch(s), {a.optimizer} lr {a.lr}, "
+          f"{a.batch_size}, {a.epochs} epoch(s), {a.optimizer} lr {a.lr} ({a.lr_schedule}"
+          f"{f' {a.rampdown_fraction}' if a.lr_schedule == 'rampdown' else ''}), "
+          f"{f'beta2 {a.beta2}, ' if a.optimizer == 'adam' else ''}"
           f"{'torch' if a.torch_init else 'ctnn'} init, {a.threads} thread(s)")
+    batches = (used + a.batch_size - 1) // a.batch_size
+    total_steps = batches * a.epochs
+    step = 0
     for epoch in range(1, a.epochs + 1):
         if a.torch_init:
             order = torch.randperm(used).tolist()
@@ -222,6 +308,10 @@ def main():
         for b in range(0, used, a.batch_size):
             idx = torch.tensor(order[b:b + a.batch_size])
             x, t = to_unit(train_in[idx]), to_unit(train_tg[idx])
+            if a.lr_schedule == "rampdown":
+                for group in opt.param_groups:
+                    group["lr"] = rampdown_lr(a.lr, step, total_steps, a.rampdown_fraction)
+            step += 1
             opt.zero_grad()
             loss = loss_fn(model(x), t)
             loss.backward()

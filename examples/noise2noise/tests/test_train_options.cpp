@@ -1,0 +1,93 @@
+// The trainer's recipe options: each model's defaults where the command line says nothing, the
+// command line's values where it does, and the learning-rate schedules (options.hpp).
+
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "options.hpp"
+
+using n2n::parse_train_options;
+using n2n::scheduled_lr;
+using n2n::TrainOptions;
+
+TEST_CASE("the U-Net gets the Noise2Noise recipe unless the command line says otherwise") {
+  const TrainOptions u = parse_train_options({"--model", "unet"});
+  CHECK(u.lr == 3e-4);
+  CHECK(u.beta2 == 0.99);
+  CHECK(u.lr_schedule == "rampdown");
+  CHECK(u.rampdown_fraction == 0.3);
+  const TrainOptions set = parse_train_options(
+      {"--model", "unet", "--lr", "1e-3", "--beta2", "0.999", "--lr-schedule", "constant"});
+  CHECK(set.lr == 1e-3);
+  CHECK(set.beta2 == 0.999);
+  CHECK(set.lr_schedule == "constant");
+  // The order of the options does not matter.
+  const TrainOptions before = parse_train_options({"--lr", "2e-4", "--model", "unet"});
+  CHECK(before.lr == 2e-4);
+  CHECK(before.beta2 == 0.99);
+}
+
+TEST_CASE("the other models keep the general defaults") {
+  for (const char* model : {"initial", "final", "upsample", "dncnn"}) {
+    INFO(model);
+    const TrainOptions o = parse_train_options({"--model", model});
+    CHECK(o.lr == 1e-3);
+    CHECK(o.beta2 == 0.999);
+    CHECK(o.lr_schedule == "constant");
+  }
+  const TrainOptions d = parse_train_options(
+      {"--model", "dncnn", "--lr-schedule", "rampdown", "--rampdown-fraction", "0.5"});
+  CHECK(d.lr_schedule == "rampdown");
+  CHECK(d.rampdown_fraction == 0.5);
+}
+
+TEST_CASE("bad recipe options are usage errors naming the option") {
+  auto message = [](std::vector<std::string> args) {
+    try {
+      parse_train_options(args);
+    } catch (const n2n::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message({"--beta2", "1"}) == "--beta2: expected a number in [0, 1), got '1' (see --help)");
+  CHECK(message({"--lr-schedule", "cosine"}) ==
+        "--lr-schedule: expected constant or rampdown, got 'cosine' (see --help)");
+  CHECK(message({"--rampdown-fraction", "0"}) ==
+        "--rampdown-fraction: expected a number in (0, 1], got '0' (see --help)");
+}
+
+TEST_CASE("constant schedule: the learning rate at every step") {
+  TrainOptions o;
+  o.lr = 0.01;
+  for (std::size_t step : {0u, 50u, 99u})
+    CHECK(scheduled_lr(o, step, 100) == 0.01);
+}
+
+TEST_CASE("rampdown: lr, then lr * (0.5 + cos(t pi) / 2)^2 over the last fraction") {
+  TrainOptions o;
+  o.lr = 0.01;
+  o.lr_schedule = "rampdown";
+  o.rampdown_fraction = 0.3;
+  // 100 steps: constant for steps 0..69, then t = (step - 70) / 30.
+  for (std::size_t step = 0; step < 70; ++step)
+    CHECK(scheduled_lr(o, step, 100) == 0.01);
+  CHECK(scheduled_lr(o, 70, 100) == Approx(0.01).epsilon(1e-15));
+  CHECK(scheduled_lr(o, 85, 100) == Approx(0.01 * 0.25).epsilon(1e-12));  // t = 1/2
+  const double t = 29.0 / 30.0, s = 0.5 + std::cos(t * std::numbers::pi) / 2;
+  CHECK(scheduled_lr(o, 99, 100) == Approx(0.01 * s * s).epsilon(1e-12));
+  CHECK(scheduled_lr(o, 99, 100) < 1e-5);
+  // Non-increasing and positive throughout.
+  for (std::size_t step = 1; step < 100; ++step) {
+    CHECK(scheduled_lr(o, step, 100) <= scheduled_lr(o, step - 1, 100));
+    CHECK(scheduled_lr(o, step, 100) > 0);
+  }
+  // A rampdown over all the steps starts at once.
+  o.rampdown_fraction = 1;
+  CHECK(scheduled_lr(o, 50, 100) == Approx(0.01 * 0.25).epsilon(1e-12));
+  CHECK(scheduled_lr(o, 1, 100) < 0.01);
+}
