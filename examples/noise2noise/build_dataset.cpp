@@ -79,7 +79,14 @@ void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>&
             "validation pairs (default 1000)");
   add_value(app, "--noise", "MODEL", o.build.noise, n2n::parse_noise_model,
             "course (default: mimics the course's noise statistics),\n"
-            "gaussian:SIGMA or poisson:PEAK (0..255 scale; peak = photons at white)");
+            "gaussian:SIGMA, gaussian:MIN-MAX (blind: sigma drawn per image\n"
+            "uniformly from [MIN, MAX], e.g. the Noise2Noise paper's 0-50) or\n"
+            "poisson:PEAK (0..255 scale; peak = photons at white)");
+  add_value(
+      app, "--val-noise", "MODEL", o.build.val_noise,
+      [](const std::string& text) { return std::optional(n2n::parse_noise_model(text)); },
+      "the validation inputs' noise, as --noise (default: --noise's;\n"
+      "the paper validates its blind Gaussian models at gaussian:25)");
   add_value(app, "--seed", "S", o.build.seed, integer<std::uint64_t>(0),
             "seed for the split, the tile choice and the noise (default 0)");
   add_value(app, "--threads", "N", o.threads, integer(0), "worker threads (default: all cores)");
@@ -167,6 +174,10 @@ int build(const Options& o) {
               ds.train_input.shape()[0], ds.val_input.shape()[0], o.out.string().c_str(), seconds);
   std::printf("noise %s, train_input vs clean:\n%s", n2n::noise_model_name(o.build.noise).c_str(),
               n2n::format_noise_stats(ds.train_noise).c_str());
+  if (o.build.val_noise)
+    std::printf("validation noise %s, val_input vs val_target:\n%s",
+                n2n::noise_model_name(*o.build.val_noise).c_str(),
+                n2n::format_noise_stats(ds.val_noise).c_str());
   return 0;
 }
 

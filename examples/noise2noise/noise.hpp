@@ -1,13 +1,15 @@
 #pragma once
 /// \file
 /// Noise models that turn a clean uint8 RGB tile into a noisy one, deterministically from a
-/// seed: Gaussian(sigma), Poisson(peak) and the default "course-like" model, which mimics the
+/// seed: Gaussian(sigma), blind Gaussian (sigma drawn per image from a range, as the
+/// Noise2Noise paper trains), Poisson(peak) and the default "course-like" model, which mimics the
 /// statistics of the EE-559 Noise2Noise pairs (see docs/data.md for the model and the numbers
 /// it reaches). The random numbers are our own (splitmix64, polar-method normals, Poisson by
 /// multiplication or PTRS), never std:: distributions, whose output differs between standard
 /// libraries; so a seed gives the same data set everywhere.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +27,14 @@ using ctnn::Rng;
 /// Independent N(0, sigma^2) on every channel value (0..255 scale).
 struct GaussianNoise {
   double sigma = 25.0;
+};
+
+/// Gaussian noise of a strength drawn per image: sigma uniform in [sigma_min, sigma_max), then
+/// independent N(0, sigma^2) on every channel value (0..255 scale). The Noise2Noise paper's
+/// Gaussian experiments train on sigma in [0, 50] ("gaussian:0-50").
+struct BlindGaussianNoise {
+  double sigma_min = 0.0;
+  double sigma_max = 50.0;
 };
 
 /// Shot noise: a channel value v becomes Poisson(peak * v / 255) * 255 / peak, i.e. a sensor
@@ -54,34 +64,53 @@ struct CourseNoise {
   }
 };
 
-using NoiseModel = std::variant<CourseNoise, GaussianNoise, PoissonNoise>;
+using NoiseModel = std::variant<CourseNoise, GaussianNoise, PoissonNoise, BlindGaussianNoise>;
 
-/// Parses "course", "gaussian:SIGMA" or "poisson:PEAK"; throws std::invalid_argument with the
+/// Parses "course", "gaussian:SIGMA", "gaussian:MIN-MAX" (blind: sigma per image in
+/// [MIN, MAX], 0 <= MIN < MAX) or "poisson:PEAK"; throws std::invalid_argument with the
 /// accepted forms otherwise.
 inline NoiseModel parse_noise_model(std::string_view spec) {
-  const auto number_after = [&](std::string_view prefix) {
-    const std::string text(spec.substr(prefix.size()));
+  // A finite decimal number filling `text` (no sign: sigmas and peaks are not negative), or -1.
+  const auto number = [](const std::string& text) {
     std::size_t used = 0;
-    double value = 0;
+    double value = -1;
+    if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.'))
+      return -1.0;
     try {
       value = std::stod(text, &used);
     } catch (const std::exception&) {
-      used = 0;
+      return -1.0;
     }
-    if (used == 0 || used != text.size() || !(value > 0) || !std::isfinite(value))
+    return used == text.size() && std::isfinite(value) ? value : -1.0;
+  };
+  const auto positive_after = [&](std::string_view prefix) {
+    const double value = number(std::string(spec.substr(prefix.size())));
+    if (!(value > 0))
       throw std::invalid_argument("noise '" + std::string(spec) +
                                   "': expected a positive number after '" + std::string(prefix) +
                                   "'");
     return value;
   };
   if (spec == "course") return CourseNoise{};
-  if (spec.starts_with("gaussian:")) return GaussianNoise{number_after("gaussian:")};
-  if (spec.starts_with("poisson:")) return PoissonNoise{number_after("poisson:")};
+  if (spec.starts_with("gaussian:")) {
+    const std::string rest(spec.substr(9));
+    const auto dash = rest.find('-');
+    if (number(rest) > 0 || dash == std::string::npos || dash == 0)  // "gaussian:1e-3" is one
+      return GaussianNoise{positive_after("gaussian:")};
+    const double lo = number(rest.substr(0, dash)), hi = number(rest.substr(dash + 1));
+    if (!(lo >= 0 && hi > lo))
+      throw std::invalid_argument("noise '" + std::string(spec) +
+                                  "': expected gaussian:MIN-MAX with 0 <= MIN < MAX");
+    return BlindGaussianNoise{lo, hi};
+  }
+  if (spec.starts_with("poisson:")) return PoissonNoise{positive_after("poisson:")};
   throw std::invalid_argument("unknown noise '" + std::string(spec) +
-                              "' (expected course, gaussian:SIGMA or poisson:PEAK)");
+                              "' (expected course, gaussian:SIGMA, gaussian:MIN-MAX or "
+                              "poisson:PEAK)");
 }
 
-/// The model as parse_noise_model reads it back ("course", "gaussian:25", "poisson:30").
+/// The model as parse_noise_model reads it back ("course", "gaussian:25", "gaussian:0-50",
+/// "poisson:30").
 inline std::string noise_model_name(const NoiseModel& model) {
   const auto number = [](double v) {
     std::string s = std::to_string(v);
@@ -91,6 +120,8 @@ inline std::string noise_model_name(const NoiseModel& model) {
   };
   if (std::holds_alternative<CourseNoise>(model)) return "course";
   if (const auto* g = std::get_if<GaussianNoise>(&model)) return "gaussian:" + number(g->sigma);
+  if (const auto* b = std::get_if<BlindGaussianNoise>(&model))
+    return "gaussian:" + number(b->sigma_min) + "-" + number(b->sigma_max);
   return "poisson:" + number(std::get<PoissonNoise>(model).peak);
 }
 
@@ -218,6 +249,13 @@ inline void add_noise(const NoiseModel& model, const std::uint8_t* clean, std::u
   if (const auto* g = std::get_if<GaussianNoise>(&model)) {
     for (std::size_t i = 0; i < channels * plane; ++i)
       noisy[i] = detail::round_to_byte(clean[i] + g->sigma * rng.normal());
+    return;
+  }
+  if (const auto* b = std::get_if<BlindGaussianNoise>(&model)) {
+    // The image's sigma is its stream's first draw.
+    const double sigma = rng.uniform(b->sigma_min, b->sigma_max);
+    for (std::size_t i = 0; i < channels * plane; ++i)
+      noisy[i] = detail::round_to_byte(clean[i] + sigma * rng.normal());
     return;
   }
   if (const auto* p = std::get_if<PoissonNoise>(&model)) {

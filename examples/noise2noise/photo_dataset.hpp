@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -47,6 +48,9 @@ struct PhotoDatasetOptions {
   std::size_t train_count = 50000;
   std::size_t val_count = 1000;
   NoiseModel noise = CourseNoise{};
+  /// The validation inputs' noise; none: the same model as `noise`. (The Noise2Noise paper
+  /// trains on Gaussian noise of sigma in [0, 50] and validates at sigma 25.)
+  std::optional<NoiseModel> val_noise;
   std::uint64_t seed = 0;
   /// Scales: every integer downsampling factor that puts the short side in this range. The
   /// default makes a tile span 1/8 to all of the photo's short side, so tiles hold a scene's
@@ -264,7 +268,8 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
 
   ds.train_input = detail::noisy_copy(train.clean, opt.noise, opt.seed, detail::train_noise_a);
   ds.train_target = detail::noisy_copy(train.clean, opt.noise, opt.seed, detail::train_noise_b);
-  ds.val_input = detail::noisy_copy(val.clean, opt.noise, opt.seed, detail::val_noise);
+  ds.val_input =
+      detail::noisy_copy(val.clean, opt.val_noise.value_or(opt.noise), opt.seed, detail::val_noise);
   ds.train_clean = std::move(train.clean);
   ds.val_target = std::move(val.clean);
   ds.train_photo = std::move(train.photo);
@@ -328,6 +333,8 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
   j += "  \"photos_dir\": " + json_string(opt.photos.generic_string()) + ",\n";
   j += "  \"seed\": " + std::to_string(opt.seed) + ",\n";
   j += "  \"noise\": " + json_string(noise_model_name(opt.noise)) + ",\n";
+  j += "  \"val_noise\": " + json_string(noise_model_name(opt.val_noise.value_or(opt.noise))) +
+       ",\n";
   if (const auto* c = std::get_if<CourseNoise>(&opt.noise))
     j += "  \"course_noise\": {\"keep\": [" + json_number(c->keep_min) + ", " +
          json_number(c->keep_max) + "], \"sigma\": [" + json_number(c->sigma_min) + ", " +

@@ -290,6 +290,42 @@ TEST_CASE("the builder writes the course's layout, deterministically, split by p
   }
 }
 
+TEST_CASE("the validation split can have its own noise; the manifest records both", "[dataset]") {
+  TempDir dir("val_noise");
+  write_photos(dir.path / "photos");
+  PhotoDatasetOptions opt = small_options(dir.path / "photos");
+  opt.noise = BlindGaussianNoise{0, 50};
+  opt.val_noise = GaussianNoise{25};
+  const PhotoDataset a = build_photo_dataset(opt);
+  // Validation at sigma 25 (rounding and clipping at 0 and 255 take a little off).
+  CHECK(a.val_noise.std == Approx(25).margin(1.5));
+  // Training: sigma per image in [0, 50): the pooled std is sqrt(E[sigma^2]) = 50 / sqrt(3) =
+  // 28.9, and the images' stds spread (perturbed_std_p05..p95 over roughly 2.5..47.5).
+  CHECK(a.train_noise.std == Approx(50 / std::sqrt(3.0)).margin(3.0));
+  CHECK(a.train_noise.perturbed_std_p05 < 10);
+  CHECK(a.train_noise.perturbed_std_p95 > 40);
+  // Reproducible, independent of the thread count.
+  ctnn::set_num_threads(1);
+  const PhotoDataset b = build_photo_dataset(opt);
+  ctnn::set_num_threads(0);
+  CHECK((a.train_input == b.train_input));
+  CHECK((a.train_target == b.train_target));
+  CHECK((a.val_input == b.val_input));
+  // The training pairs and the clean validation tiles are those of a build without
+  // --val-noise; only the validation inputs change.
+  PhotoDatasetOptions same = opt;
+  same.val_noise.reset();
+  const PhotoDataset c = build_photo_dataset(same);
+  CHECK((c.train_input == a.train_input));
+  CHECK((c.val_target == a.val_target));
+  CHECK((c.val_input != a.val_input));
+  const std::string manifest = photo_dataset_manifest(a, opt);
+  CHECK(manifest.find("\"noise\": \"gaussian:0-50\"") != std::string::npos);
+  CHECK(manifest.find("\"val_noise\": \"gaussian:25\"") != std::string::npos);
+  CHECK(photo_dataset_manifest(c, same).find("\"val_noise\": \"gaussian:0-50\"") !=
+        std::string::npos);
+}
+
 TEST_CASE("the builder's errors say what is missing", "[dataset]") {
   TempDir dir("errors");
   fs::create_directories(dir.path / "empty");

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -66,7 +67,8 @@ std::vector<std::uint8_t> constant_tiles(std::size_t count, std::uint8_t value) 
 TEST_CASE("noise is a function of the seed, the stream and the index", "[noise]") {
   const auto clean = synthetic_tiles(4, 1);
   for (const NoiseModel& model :
-       {NoiseModel{CourseNoise{}}, NoiseModel{GaussianNoise{20}}, NoiseModel{PoissonNoise{30}}}) {
+       {NoiseModel{CourseNoise{}}, NoiseModel{GaussianNoise{20}}, NoiseModel{PoissonNoise{30}},
+        NoiseModel{BlindGaussianNoise{0, 50}}}) {
     CHECK(noisy_tiles(model, clean, 7) == noisy_tiles(model, clean, 7));
     CHECK(noisy_tiles(model, clean, 7) != noisy_tiles(model, clean, 8));
   }
@@ -97,11 +99,22 @@ TEST_CASE("noise models parse from the command-line spelling and print back", "[
   CHECK(noise_model_name(parse_noise_model("gaussian:25")) == "gaussian:25");
   CHECK(noise_model_name(parse_noise_model("poisson:12.5")) == "poisson:12.5");
   CHECK(noise_model_name(CourseNoise{}) == "course");
+  const auto blind = std::get<BlindGaussianNoise>(parse_noise_model("gaussian:0-50"));
+  CHECK(blind.sigma_min == 0);
+  CHECK(blind.sigma_max == 50);
+  CHECK(std::get<BlindGaussianNoise>(parse_noise_model("gaussian:2.5-7")).sigma_min == 2.5);
+  CHECK(noise_model_name(parse_noise_model("gaussian:0-50")) == "gaussian:0-50");
+  CHECK(noise_model_name(parse_noise_model("gaussian:2.5-7")) == "gaussian:2.5-7");
+  CHECK(std::get<GaussianNoise>(parse_noise_model("gaussian:1e-3")).sigma == 1e-3);
   for (const char* bad :
-       {"", "gauss", "gaussian:", "gaussian:-1", "gaussian:x", "poisson:0", "poisson:3x", "Course"})
+       {"", "gauss", "gaussian:", "gaussian:-1", "gaussian:x", "poisson:0", "poisson:3x", "Course",
+        "gaussian:50-0", "gaussian:5-5", "gaussian:-5-10", "gaussian:0-", "gaussian:-50",
+        "gaussian:0-50-", "gaussian:0--50", "gaussian: 25", "gaussian:0-x", "gaussian:0-inf"})
     CHECK_THROWS_AS(parse_noise_model(bad), std::invalid_argument);
   CHECK_THROWS_WITH(parse_noise_model("speckle"),
-                    Catch::Contains("course, gaussian:SIGMA or poisson:PEAK"));
+                    Catch::Contains("course, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK"));
+  CHECK_THROWS_WITH(parse_noise_model("gaussian:50-10"),
+                    Catch::Contains("expected gaussian:MIN-MAX with 0 <= MIN < MAX"));
 }
 
 TEST_CASE("Gaussian noise has the requested std away from the clipping limits", "[noise]") {
@@ -112,6 +125,43 @@ TEST_CASE("Gaussian noise has the requested std away from the clipping limits", 
   CHECK(s.std == Approx(20).epsilon(0.03));
   CHECK(std::abs(s.corr_rg) < 0.03);  // independent channels
   CHECK(s.kurtosis == Approx(3).margin(0.15));
+}
+
+TEST_CASE("blind Gaussian noise: a sigma per image, uniform in the range, reproducible",
+          "[noise]") {
+  // Mid-grey tiles, so clipping at 0 and 255 hardly touches sigma <= 30 (4 sigma).
+  const std::size_t count = 300;
+  const auto clean = constant_tiles(count, 128);
+  const BlindGaussianNoise model{10, 30};
+  const auto noisy = noisy_tiles(model, clean, 21);
+  CHECK(noisy == noisy_tiles(model, clean, 21));
+  CHECK(noisy != noisy_tiles(model, clean, 22));
+  std::vector<double> sigmas;
+  for (std::size_t t = 0; t < count; ++t) {
+    const NoiseStats s = measure_noise(noisy.data() + t * tile, clean.data() + t * tile, 1, plane);
+    sigmas.push_back(s.std);
+  }
+  // Each image's std is its sigma up to the sampling error of 3072 values (1.3 %) and rounding.
+  const auto [lo, hi] = std::minmax_element(sigmas.begin(), sigmas.end());
+  CHECK(*lo > 10 * 0.95);
+  CHECK(*hi < 30 * 1.05);
+  // The sigmas spread over the whole range: uniform in [10, 30) has mean 20 and std 20 / sqrt(12)
+  // = 5.77; with 300 images the extremes land within 1 of the ends.
+  CHECK(*lo < 11.5);
+  CHECK(*hi > 28.5);
+  double sum = 0, sum2 = 0;
+  for (double s : sigmas) {
+    sum += s;
+    sum2 += s * s;
+  }
+  const double mean = sum / double(count), sd = std::sqrt(sum2 / double(count) - mean * mean);
+  CHECK(mean == Approx(20).margin(1.0));  // 5 standard errors (5.77 / sqrt(300) = 0.33)
+  CHECK(sd == Approx(20 / std::sqrt(12.0)).margin(0.6));
+  // Within one image the noise is one Gaussian: kurtosis 3, channels independent.
+  const NoiseStats one = measure_noise(noisy.data(), clean.data(), 1, plane);
+  CHECK(one.kurtosis == Approx(3).margin(0.3));
+  // A range [0, tiny) leaves the tiles (nearly) clean.
+  CHECK(noisy_tiles(BlindGaussianNoise{0, 1e-9}, clean, 21) == clean);
 }
 
 TEST_CASE("Poisson samples have mean and variance lambda on both sampling branches", "[noise]") {

@@ -58,13 +58,14 @@ expect 0 "Usage: ctnn_noise2noise" -- "$trainer" --help
 expect 0 "Usage: ctnn_noise2noise" -- "$trainer" -h
 # --help lists every option, and every option it lists is one the parser knows.
 help=$("$trainer" --help)
-for o in "--model NAME" "--epochs N" "--batch-size N" "--optimizer NAME" "--lr X" "--momentum X" \
-  "--fraction X" "--threads N" "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" \
-  "--resume" "--help"; do
+for o in "--model NAME" "--epochs N" "--batch-size N" "--optimizer NAME" "--lr X" "--beta2 X" \
+  "--lr-schedule NAME" "--rampdown-fraction X" "--momentum X" "--fraction X" "--threads N" \
+  "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" "--save-initial FILE" "--resume" \
+  "--help"; do
   [[ "$help" == *$'\n'"  $o "* || "$help" == *$'\n'"  $o"$'\n'* ]] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: --help does not list '$o'"; }
 done
-for o in $(printf '%s\n' "$help" | sed -n 's/^  \(--[a-z-]*\).*/\1/p'); do
+for o in $(printf '%s\n' "$help" | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
   out=$("$trainer" "$o" --data "$work/nope" --out "$work/o0" 2>&1)
   [[ "$out" != *"unknown option '$o'"* ]] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: --help lists $o, the parser does not know it"; }
@@ -94,8 +95,14 @@ usage_error $N "--lr: expected a number > 0, got 'inf'" -- "$trainer" --lr inf
 usage_error $N "--momentum: expected a number in \[0, 1\), got '1'" -- "$trainer" --momentum 1
 usage_error $N "--fraction: expected a number in \(0, 1\], got '1.5'" -- "$trainer" --fraction 1.5
 usage_error $N "--fraction: expected a number in \(0, 1\], got '0'" -- "$trainer" --fraction 0
-usage_error $N "--model: expected initial, final or upsample, got 'resnet'" -- \
+usage_error $N "--model: expected initial, final, upsample, unet or dncnn, got 'resnet'" -- \
   "$trainer" --model resnet
+usage_error $N "--beta2: expected a number in \[0, 1\), got '1'" -- "$trainer" --beta2 1
+usage_error $N "--lr-schedule: expected constant or rampdown, got 'cosine'" -- \
+  "$trainer" --lr-schedule cosine
+usage_error $N "--rampdown-fraction: expected a number in \(0, 1\], got '0'" -- \
+  "$trainer" --rampdown-fraction 0
+usage_error $N "--save-initial: missing value" -- "$trainer" --save-initial
 usage_error $N "--optimizer: expected adam or sgd, got 'rmsprop'" -- "$trainer" --optimizer rmsprop
 usage_error $N "--batch-size: missing value" -- "$trainer" --batch-size
 usage_error $N "--data: missing value" -- "$trainer" --epochs 1 --data
@@ -127,8 +134,12 @@ if [ -n "$build_dataset" ]; then
   usage_error $B "--val: expected an integer >= 1, got '-5'" -- "$build_dataset" --val -5
   usage_error $B "--seed: expected an integer >= 0, got 'x'" -- "$build_dataset" --seed x
   usage_error $B "--threads: expected an integer >= 0, got '1.5'" -- "$build_dataset" --threads 1.5
-  usage_error $B "--noise: unknown noise 'pink' \(expected course, gaussian:SIGMA or poisson:PEAK\)" \
+  usage_error $B "--noise: unknown noise 'pink' \(expected course, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK\)" \
     -- "$build_dataset" --noise pink
+  usage_error $B "--noise: noise 'gaussian:50-0': expected gaussian:MIN-MAX with 0 <= MIN < MAX" \
+    -- "$build_dataset" --noise gaussian:50-0
+  usage_error $B "--val-noise: noise 'gaussian:': expected a positive number after 'gaussian:'" \
+    -- "$build_dataset" --val-noise gaussian:
   usage_error $B "--noise: noise 'gaussian:0': expected a positive number after 'gaussian:'" \
     -- "$build_dataset" --noise gaussian:0
   usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '16:64'" -- \
