@@ -10,11 +10,16 @@
 // breakdown/<model>/...: the U-Net's and DnCNN's training step again, walked layer by layer
 // (layer_profile.hpp) with each call timed by kind: the share of the step in convolutions,
 // pooling, batch norm, upsampling, concatenation, activations, loss and optimizer, as counters
-// ("<part>%" of the step, "<part>_ms" per step).
+// ("<part>%" of the step, "<part>_ms" per step). With --layers (this program's own flag), a
+// table per breakdown run follows the benchmarks: each layer's forward and backward time per
+// step, its share of the step, and each conv's GFLOP/s.
 
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -40,6 +45,48 @@ using Final = Sequential<Input<3, 32, 32>, Conv2d<3, 100, 3>, ReLU,
 using UNet32 = models::UNet<32, 32>;
 using UNet128 = models::UNet<128, 128>;
 using DnCNN32 = models::DnCNN<32, 32>;
+
+template <class Net>
+inline constexpr const char* label = "";
+template <>
+inline constexpr const char* label<UNet32> = "unet32";
+template <>
+inline constexpr const char* label<UNet128> = "unet128";
+template <>
+inline constexpr const char* label<DnCNN32> = "dncnn32";
+
+/// --layers: the per-layer tables of the breakdown runs, printed after the benchmarks (the
+/// last run of each configuration, the one Google Benchmark reports).
+bool print_layers = false;
+std::map<std::string, std::string>& layer_tables() {
+  static std::map<std::string, std::string> tables;
+  return tables;
+}
+
+/// A Markdown table of a walk's rows: time per step of each layer, its share of the step, and
+/// each conv's GFLOP/s (forward: 1x its FLOPs, backward: 2x).
+std::string layer_table(const std::vector<bench::Row>& rows, double steps, std::size_t n,
+                        double step_s) {
+  std::string out =
+      "| layer | input | part | forward ms | backward ms | % of step | conv fwd GFLOP/s | "
+      "conv bwd GFLOP/s |\n|---|---|---|---|---|---|---|---|\n";
+  char line[512];
+  for (const auto& r : rows) {
+    const double f = r.forward_s / steps, b = r.backward_s / steps;
+    std::string gf = "| - | - |";
+    if (r.flops > 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "| %.1f | %.1f |", r.flops * double(n) * 1e-9 / f,
+                    2 * r.flops * double(n) * 1e-9 / b);
+      gf = buf;
+    }
+    std::snprintf(line, sizeof line, "| %s | %s | %s | %.3f | %.3f | %.1f %s\n", r.name.c_str(),
+                  r.input.c_str(), bench::part_names[std::size_t(r.part)], 1e3 * f, 1e3 * b,
+                  100 * (f + b) / step_s, gf.c_str());
+    out += line;
+  }
+  return out;
+}
 
 /// Conv FLOPs of one forward pass per image: 2 * Cout * Ho * Wo * Cin * K * K per layer.
 constexpr double conv_flops(int cin, int cout, int k, int out_h, int out_w) {
@@ -167,9 +214,17 @@ void BM_breakdown(benchmark::State& state) {
   }
   step();  // the first step sizes the workspaces
   times = Times{};
+  walk.reset();
   for (auto _ : state)
     benchmark::DoNotOptimize(step());
   const double steps = double(state.iterations()), total = times.total();
+  if (print_layers) {
+    std::vector<bench::Row> rows;
+    walk.collect(net, rows);
+    layer_tables()[std::string(label<Net>) + ", batch " + std::to_string(n) + ", " +
+                   std::to_string(state.range(1)) + " thread(s)"] =
+        layer_table(rows, steps, n, total / steps);
+  }
   for (int p = 0; p < bench::num_parts; ++p) {
     const std::string name = bench::part_names[std::size_t(p)];
     state.counters[name + "%"] = 100.0 * times.seconds[std::size_t(p)] / total;
@@ -217,4 +272,21 @@ BENCHMARK_TEMPLATE(BM_breakdown, DnCNN32)->Name("breakdown/dncnn32")->Apply(args
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // This program's own flag, taken out before Google Benchmark reads the rest.
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && std::strcmp(argv[i], "--layers") == 0)
+      print_layers = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (const auto& [name, table] : layer_tables())
+    std::printf("\n### Training step by layer: %s\n\n%s", name.c_str(), table.c_str());
+  return 0;
+}

@@ -6,7 +6,8 @@
 // path's layers are timed one by one, and their own element-wise work (concatenate and split;
 // subtract, negate and add) is redone here with the library's kernels into buffers of the walk
 // (the block's own buffers are private), timed as "concat" and "residual". `Walk<Net>::flops()`
-// counts the conv multiply-adds (x2) of one forward pass per sample from the layers' geometry.
+// counts the conv multiply-adds (x2) of one forward pass per sample from the layers' geometry;
+// `collect` lists every layer's own forward and backward time (`rows`), for a table per layer.
 
 #include <array>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/tensor_ops.hpp"
@@ -45,8 +47,11 @@ struct Times {
   using clock = std::chrono::steady_clock;
   std::array<double, num_parts> seconds{};
 
-  void add(Part p, clock::time_point start) {
-    seconds[p] += std::chrono::duration<double>(clock::now() - start).count();
+  /// Adds the time since `start` to part p and returns it (seconds).
+  double add(Part p, clock::time_point start) {
+    const double s = std::chrono::duration<double>(clock::now() - start).count();
+    seconds[p] += s;
+    return s;
   }
   double total() const {
     double s = 0;
@@ -67,12 +72,23 @@ inline Part classify(std::string_view name) {
   return other;
 }
 
+/// One layer's (or one block's own) time in a walk, summed over the steps walked.
+struct Row {
+  std::string name;   // the spec's name, or "<block> (own work)"
+  std::string input;  // the input shape, "C x H x W"
+  Part part;
+  double forward_s, backward_s;
+  double flops;  // conv FLOPs of one forward pass per sample, 0 for other layers
+};
+
 template <class C>
 struct ChainWalk;
 
 /// A layer without an inner path: its forward and backward are timed as one call each.
 template <class L>
 struct Node {
+  double forward_s = 0, backward_s = 0;
+
   static Part part() {
     static const Part p = classify(L::spec::name());
     return p;
@@ -81,15 +97,20 @@ struct Node {
   const auto& forward(L& layer, const X& x, Times& t) {
     const auto start = Times::clock::now();
     const auto& y = layer.forward(x);
-    t.add(part(), start);
+    forward_s += t.add(part(), start);
     return y;
   }
   template <class DY>
   const auto& backward(L& layer, const DY& dy, Times& t) {
     const auto start = Times::clock::now();
     const auto& g = layer.backward(dy);
-    t.add(part(), start);
+    backward_s += t.add(part(), start);
     return g;
+  }
+  void reset() { forward_s = backward_s = 0; }
+  void collect(L&, std::vector<Row>& rows) const {
+    rows.push_back(
+        {L::spec::name(), L::input_shape::str(), part(), forward_s, backward_s, flops()});
   }
   static constexpr double flops() {
     if constexpr (requires { L::geometry.flops_per_sample(); })
@@ -112,6 +133,7 @@ struct Node<ctnn::SkipConcatLayer<In, T, Specs...>> {
   ctnn::Batch<out, T> y;
   ctnn::Batch<inner, T> grad_inner;
   ctnn::Batch<In, T> grad_skip;
+  double forward_s = 0, backward_s = 0;
 
   const ctnn::Batch<out, T>& forward(L& layer, const ctnn::Batch<In, T>& x, Times& t) {
     const auto& a = body.forward(layer.body(), x, t);
@@ -119,7 +141,7 @@ struct Node<ctnn::SkipConcatLayer<In, T, Specs...>> {
     y.resize(x.batch_size());
     ctnn::kernels::concat_samples(a.data(), inner::size, x.data(), In::size, y.data(),
                                   x.batch_size());
-    t.add(concat, start);
+    forward_s += t.add(concat, start);
     return y;
   }
   const ctnn::Batch<In, T>& backward(L& layer, const ctnn::Batch<out, T>& dy, Times& t) {
@@ -129,14 +151,22 @@ struct Node<ctnn::SkipConcatLayer<In, T, Specs...>> {
     grad_skip.resize(n);
     ctnn::kernels::split_samples(dy.data(), grad_inner.data(), inner::size, grad_skip.data(),
                                  In::size, n);
-    t.add(concat, start);
+    backward_s += t.add(concat, start);
     const auto& g = body.backward(layer.body(), grad_inner, t);
     start = Times::clock::now();
     ctnn::kernels::add_inplace(grad_skip.data(), g.data(), g.size());
-    t.add(concat, start);
+    backward_s += t.add(concat, start);
     return grad_skip;
   }
   static constexpr double flops() { return ChainWalk<body_type>::flops(); }
+  void reset() {
+    body.reset();
+    forward_s = backward_s = 0;
+  }
+  void collect(L& layer, std::vector<Row>& rows) const {
+    body.collect(layer.body(), rows);
+    rows.push_back({"SkipConcat (own work)", out::str(), concat, forward_s, backward_s, 0.0});
+  }
 };
 
 /// Residual (x + body(x)) and InputMinus (x - body(x)), as ResidualLayer computes them.
@@ -147,6 +177,7 @@ struct Node<ctnn::ResidualLayer<Sign, In, T, Specs...>> {
 
   ChainWalk<body_type> body;
   ctnn::Batch<In, T> y, grad_in, negated;
+  double forward_s = 0, backward_s = 0;
 
   const ctnn::Batch<In, T>& forward(L& layer, const ctnn::Batch<In, T>& x, Times& t) {
     const auto& b = body.forward(layer.body(), x, t);
@@ -156,7 +187,7 @@ struct Node<ctnn::ResidualLayer<Sign, In, T, Specs...>> {
       ctnn::kernels::add(x.data(), b.data(), y.data(), x.size());
     else
       ctnn::kernels::subtract(x.data(), b.data(), y.data(), x.size());
-    t.add(residual, start);
+    forward_s += t.add(residual, start);
     return y;
   }
   const ctnn::Batch<In, T>& backward(L& layer, const ctnn::Batch<In, T>& dy, Times& t) {
@@ -168,15 +199,25 @@ struct Node<ctnn::ResidualLayer<Sign, In, T, Specs...>> {
       ctnn::kernels::negate(dy.data(), negated.data(), dy.size());
       body_dy = &negated;
     }
-    t.add(residual, start);
+    backward_s += t.add(residual, start);
     const auto& g = body.backward(layer.body(), *body_dy, t);
     start = Times::clock::now();
     grad_in.resize(n);
     ctnn::kernels::add(dy.data(), g.data(), grad_in.data(), dy.size());
-    t.add(residual, start);
+    backward_s += t.add(residual, start);
     return grad_in;
   }
   static constexpr double flops() { return ChainWalk<body_type>::flops(); }
+  void reset() {
+    body.reset();
+    forward_s = backward_s = 0;
+  }
+  void collect(L& layer, std::vector<Row>& rows) const {
+    body.collect(layer.body(), rows);
+    rows.push_back(
+        {Sign == ctnn::ResidualSign::add ? "Residual (own work)" : "InputMinus (own work)",
+         In::str(), residual, forward_s, backward_s, 0.0});
+  }
 };
 
 template <class C, std::size_t I>
@@ -205,6 +246,12 @@ struct ChainWalkImpl<C, std::index_sequence<I...>> {
       return backward<J - 1>(chain, g, t);
   }
   static constexpr double flops() { return (0.0 + ... + Node<layer_t<C, I>>::flops()); }
+  /// Zeroes every layer's own times.
+  void reset() { (std::get<I>(nodes).reset(), ...); }
+  /// Appends every layer's own times, in the order of the forward pass.
+  void collect(C& chain, std::vector<Row>& rows) const {
+    (std::get<I>(nodes).collect(chain.template layer<I>(), rows), ...);
+  }
 };
 
 /// The walk through a Chain (or a Sequential, which is one).
