@@ -50,7 +50,7 @@ struct Times {
   /// Adds the time since `start` to part p and returns it (seconds).
   double add(Part p, clock::time_point start) {
     const double s = std::chrono::duration<double>(clock::now() - start).count();
-    seconds[p] += s;
+    seconds[std::size_t(p)] += s;
     return s;
   }
   double total() const {
