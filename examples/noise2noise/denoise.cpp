@@ -1,14 +1,28 @@
 // ctnn_denoise: denoises images with a trained Noise2Noise checkpoint.
 //
-// Images (PNG or JPEG) of any size of at least 32x32 are denoised in overlapping 32x32 tiles
-// (the nets' input), and the overlapping outputs are averaged with a tent-shaped weight so no
-// seams show. The networks see RGB in [0, 1]: samples are divided by the largest value of the
+// The checkpoint names its model (initial, final, upsample, unet or dncnn); the weights do not
+// depend on the input size, so the tool runs the model on large tiles: 128 x 128 for the
+// course's models, 256 x 256 for the U-Net and DnCNN (tiling.hpp). Tiles overlap by twice the
+// model's margin (its receptive field's radius: 4 for initial and final, 7 for upsample, 17 for
+// DnCNN; 32 for the U-Net, whose receptive field no tile holds), and each output pixel is taken
+// only from tiles in which it is at least the margin from any edge inside the image, averaged
+// with a tent weight. So for every model but the U-Net the result is that of one pass of the
+// network over the whole image, up to float rounding: no seams. The U-Net sees its tiles on the
+// whole image's pooling grid (origins at multiples of 32) with at least 32 pixels of context
+// each side; its result differs from a whole-image pass by what lies beyond that context
+// (docs/noise2noise.md has the measured differences). The image is first mirror-padded at the
+// bottom and right to a multiple of the model's stride (4 for upsample, 32 for the U-Net).
+// An image with a side shorter than the large tile goes through 32 x 32 tiles with the course's
+// models (still exact) and is mirror-padded up to the large tile for the U-Net and DnCNN.
+//
+// The networks see RGB in [0, 1]: samples are divided by the largest value of the
 // image's bit depth (255 or 65535) on the way in and multiplied by it on the way out, so the
 // output keeps the input's bit depth. Gray goes in as three equal channels and the mean of the
 // three outputs comes back as gray; alpha does not go through the network at all, it is copied.
 // The output is always a PNG (io::write_image): a JPEG's output would lose again what the
 // network restored, and could hold neither 16 bits nor alpha.
-// A .npy batch (uint8 N x 3 x 32 x 32, the course's layout) is denoised image by image.
+// A .npy batch (uint8 N x 3 x 32 x 32, the course's layout) is denoised image by image, each
+// 32 x 32 image in one pass.
 
 #include <algorithm>
 #include <cctype>
@@ -27,8 +41,11 @@
 #include "ctnn/io/image.hpp"
 #include "ctnn/io/npy.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/noise2noise.hpp"
+#include "ctnn/models/unet.hpp"
 #include "options.hpp"
+#include "tiling.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -60,15 +77,26 @@ void add_denoise_options(CLI::App& app, DenoiseOptions& o) {
   cli::setup(
       app, usage,
       R"(Denoises each INPUT with the network in FILE (a model.safetensors written by ctnn_noise2noise;
-the architecture is read from the file):
+the model, initial, final, upsample, unet or dncnn, is read from the file):
   *.png, *.jpg, *.jpeg
           an image of at least 32x32: PNG (gray, gray + alpha, RGB or RGBA; 8 or 16 bits per
-          sample) or JPEG. Denoised in overlapping 32x32 tiles and written as
-          DIR/<name>_denoised.png: a PNG with the input's channels and bit depth, also for a
-          JPEG input (JPEG output is not offered: it would lose detail again). Colour is
-          denoised; alpha is copied unchanged; gray is denoised as three equal channels and
-          the mean of the three outputs is written back as gray.
-  *.npy   uint8 N x 3 x 32 x 32: written as DIR/<name>_denoised.npy)",
+          sample) or JPEG. Written as DIR/<name>_denoised.png: a PNG with the input's channels
+          and bit depth, also for a JPEG input (JPEG output is not offered: it would lose
+          detail again). Colour is denoised; alpha is copied unchanged; gray is denoised as
+          three equal channels and the mean of the three outputs is written back as gray.
+  *.npy   uint8 N x 3 x 32 x 32: written as DIR/<name>_denoised.npy
+
+Tiles: the image is denoised in overlapping square tiles, each output pixel taken only from
+tiles in which it lies at least the model's margin from any tile edge inside the image:
+  model     tile     margin (overlap = 2 x margin)  result
+  initial   128x128  4  (receptive field 9x9)        equal to one pass over the whole image
+  final     128x128  4  (receptive field 9x9)        up to float rounding: no seams
+  upsample  128x128  7  (origins at multiples of 4)
+  dncnn     256x256  17 (receptive field 35x35)      (BatchNorm in evaluation mode)
+  unet      256x256  32 (origins at multiples of 32) blended; differs from one whole-image pass
+                        by the context beyond 32 pixels (see docs/noise2noise.md)
+An image smaller than the tile uses 32x32 tiles (initial, final, upsample) or is mirror-padded
+to the tile (dncnn, unet); upsample and unet pad every image to a multiple of 4 and 32.)",
       "", 22);
   app.formatter(std::make_shared<DenoiseHelp>(usage, 22));
   cli::add_value(app, "--checkpoint", "FILE", o.checkpoint, cli::text<fs::path>(),
@@ -134,68 +162,73 @@ std::vector<fs::path> output_paths(const DenoiseOptions& o) {
   return outs;
 }
 
-/// Tile origins along one axis: every `step`, plus one flush with the end.
-std::vector<int> tile_origins(int size, int tile, int step) {
-  std::vector<int> o;
-  for (int p = 0; p + tile <= size; p += step)
-    o.push_back(p);
-  if (o.back() + tile < size) o.push_back(size - tile);
-  return o;
+/// How a model runs on images: its large tile (a square side), and what an image with a side
+/// shorter than that gets.
+struct ModelPlan {
+  TileGeometry geometry;
+  /// true: such an image goes through 32 x 32 tiles (exact for the course models, whose
+  /// margins fit in 32 pixels). false: it is extended by mirror reflection to the large tile
+  /// (DnCNN and the U-Net, whose margins do not fit in 32 pixels).
+  bool small_tiles;
+};
+
+/// The image's RGB planes in [0, 1] (gray as three equal channels).
+RgbPlanes to_planes(const io::Image& img) {
+  const int h = int(img.height()), w = int(img.width());
+  const std::size_t colours = img.channels() >= 3 ? 3 : 1, channels = img.channels();
+  const float scale = float(img.max_value());
+  RgbPlanes p(h, w);
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        p(c, y, x) =
+            float(img.data()[(std::size_t(y) * std::size_t(w) + std::size_t(x)) * channels +
+                             (colours == 3 ? std::size_t(c) : 0)]) /
+            scale;
+  return p;
 }
 
-template <class Net>
-void denoise_image(Net& net, const fs::path& in, const fs::path& out) {
+/// Denoises an image with `small` (32 x 32) or `large` (the model's large tile) as `plan`
+/// says; see the file comment.
+template <class Small, class Large>
+void denoise_image(Small& small, Large& large, const ModelPlan& plan, const fs::path& in,
+                   const fs::path& out) {
+  constexpr int tile = Large::input_shape::height;
   const io::Image img = io::read_image(in);
   const int h = int(img.height()), w = int(img.width());
   if (h < 32 || w < 32)
     throw io::FileError(in, "image is " + std::to_string(w) + "x" + std::to_string(h) +
                                 ", the network needs at least 32x32");
-  // The colour channels: 1 (gray) or 3 (RGB); an alpha channel, if any, follows them.
+  const TileGeometry g = plan.geometry;
+  const RgbPlanes padded = pad_to_multiple(to_planes(img), g.align);
+  RgbPlanes result;
+  if (padded.height >= tile && padded.width >= tile)
+    result = run_tiled(large, padded, g);
+  else if (plan.small_tiles)
+    result = run_tiled(small, padded, g, 32);
+  else
+    result = run_tiled(
+        large, pad_reflect(padded, std::max(tile, padded.height), std::max(tile, padded.width)), g);
+
   const std::size_t colours = img.channels() >= 3 ? 3 : 1, channels = img.channels();
-  const float in_scale = float(img.max_value());
   const double out_scale = double(img.max_value());
-  const auto ys = tile_origins(h, 32, 16), xs = tile_origins(w, 32, 16);
-  std::vector<double> acc(std::size_t(h) * std::size_t(w) * 3, 0.0),
-      weight(std::size_t(h) * std::size_t(w), 0.0);
-  // Tent weights: tile centres count most, edges (where padding-free convs see least) least.
-  double tent[32];
-  for (int i = 0; i < 32; ++i)
-    tent[i] = 1.0 + std::min(i, 31 - i);
-  Batch<Tile> x(xs.size());
-  for (int y0 : ys) {
-    for (std::size_t k = 0; k < xs.size(); ++k)
-      for (std::size_t c = 0; c < 3; ++c)
-        for (int y = 0; y < 32; ++y)
-          for (int xx = 0; xx < 32; ++xx)
-            x(k, c, std::size_t(y), std::size_t(xx)) =
-                float(img(std::size_t(y0 + y), std::size_t(xs[k] + xx), colours == 3 ? c : 0)) /
-                in_scale;
-    const auto& yb = net.forward(x);
-    for (std::size_t k = 0; k < xs.size(); ++k)
-      for (int y = 0; y < 32; ++y)
-        for (int xx = 0; xx < 32; ++xx) {
-          const double wgt = tent[y] * tent[xx];
-          const std::size_t p = std::size_t(y0 + y) * std::size_t(w) + std::size_t(xs[k] + xx);
-          weight[p] += wgt;
-          for (std::size_t c = 0; c < 3; ++c)
-            acc[p * 3 + c] += wgt * yb(k, c, std::size_t(y), std::size_t(xx));
-        }
-  }
-  io::Image result(img.height(), img.width(), channels, img.bit_depth());
+  io::Image denoised(img.height(), img.width(), channels, img.bit_depth());
   auto sample = [&](double v) {
     return std::uint16_t(std::lround(std::clamp(v, 0.0, 1.0) * out_scale));
   };
-  for (std::size_t p = 0; p < weight.size(); ++p) {
-    const double* rgb = &acc[p * 3];
-    if (colours == 3)
-      for (std::size_t c = 0; c < 3; ++c)
-        result.data()[p * channels + c] = sample(rgb[c] / weight[p]);
-    else
-      result.data()[p * channels] = sample((rgb[0] + rgb[1] + rgb[2]) / (3.0 * weight[p]));
-    if (img.has_alpha())
-      result.data()[p * channels + channels - 1] = img.data()[p * channels + channels - 1];
-  }
-  io::write_image(out, result);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const std::size_t p = std::size_t(y) * std::size_t(w) + std::size_t(x);
+      if (colours == 3)
+        for (int c = 0; c < 3; ++c)
+          denoised.data()[p * channels + std::size_t(c)] = sample(result(c, y, x));
+      else
+        denoised.data()[p * channels] =
+            sample((double(result(0, y, x)) + result(1, y, x) + result(2, y, x)) / 3.0);
+      if (img.has_alpha())
+        denoised.data()[p * channels + channels - 1] = img.data()[p * channels + channels - 1];
+    }
+  io::write_image(out, denoised);
 }
 
 template <class Net>
@@ -218,14 +251,20 @@ void denoise_npy(Net& net, const fs::path& in, const fs::path& out) {
   io::save_npy(out, result);
 }
 
-template <class Net>
-int run(const DenoiseOptions& o, const std::vector<fs::path>& outs) {
+/// Loads the checkpoint into `Net` (the model at 32 x 32, for .npy batches and small tiles)
+/// and into the model at its large tile, and denoises every input.
+template <class Net, int LargeTile>
+int run(const DenoiseOptions& o, const std::vector<fs::path>& outs, const ModelPlan& plan) {
   Net net{Seed{0}};
+  Resized<Net, LargeTile> large{Seed{0}};
   io::load_weights(net, o.checkpoint);
+  io::load_weights(large, o.checkpoint);
+  net.eval();  // BatchNorm2d (DnCNN) normalises with its running statistics
+  large.eval();
   for (std::size_t i = 0; i < o.inputs.size(); ++i) {
     const fs::path& in = o.inputs[i];
     if (is_image_name(in))
-      denoise_image(net, in, outs[i]);
+      denoise_image(net, large, plan, in, outs[i]);
     else if (lower_extension(in) == ".npy")
       denoise_npy(net, in, outs[i]);
     else
@@ -233,6 +272,22 @@ int run(const DenoiseOptions& o, const std::vector<fs::path>& outs) {
     std::printf("%s -> %s\n", in.c_str(), outs[i].c_str());
   }
   return 0;
+}
+
+/// Whether the checkpoint holds `Net`'s weights: its recorded network has Net's layers, or,
+/// without that record (a state_dict saved elsewhere), its tensors are exactly Net's.
+template <class Net>
+bool holds(const io::SafetensorsFile& file) {
+  const auto it = file.metadata().find("ctnn_network");
+  if (it != file.metadata().end())
+    return io::network_layers(it->second) == io::network_layers(Net::name());
+  Net net{Seed{0}};
+  try {
+    io::check_state_match(file, net.parameters(), io::buffers_of(net), Net::name());
+    return true;
+  } catch (const io::FileError&) {
+    return false;
+  }
 }
 
 }  // namespace n2n
@@ -259,19 +314,28 @@ int main(int argc, char** argv) {
                                          : "--out: output directory does not exist");
     if (o.threads > 0) ctnn::set_num_threads(o.threads);
 
-    // The checkpoint names its architecture; pick the matching model type.
+    // The checkpoint names its architecture (or its tensors do); pick the matching model.
+    // Tiles: 128 x 128 for the course's models (a 1920x1080 photo is faster than with 256:
+    // their activations stay in cache), 256 x 256 for the U-Net and DnCNN (less overlap to
+    // recompute); docs/noise2noise.md has the measurements.
     const io::SafetensorsFile file(o.checkpoint);
+    using namespace n2n;
+    if (holds<models::InitialDenoiser<>>(file))
+      return run<models::InitialDenoiser<>, 128>(o, outs, {course_geometry, true});
+    if (holds<models::FinalDenoiser<>>(file))
+      return run<models::FinalDenoiser<>, 128>(o, outs, {course_geometry, true});
+    if (holds<models::UpsampleDenoiser<>>(file))
+      return run<models::UpsampleDenoiser<>, 128>(o, outs, {upsample_geometry, true});
+    if (holds<models::UNet<32, 32>>(file))
+      return run<models::UNet<32, 32>, 256>(o, outs, {unet_geometry, false});
+    if (holds<models::DnCNN<32, 32>>(file))
+      return run<models::DnCNN<32, 32>, 256>(o, outs, {dncnn_geometry, false});
     const auto it = file.metadata().find("ctnn_network");
-    const std::string arch = it == file.metadata().end() ? "" : it->second;
-    if (arch == models::InitialDenoiser<>::name())
-      return n2n::run<models::InitialDenoiser<>>(o, outs);
-    if (arch == models::FinalDenoiser<>::name()) return n2n::run<models::FinalDenoiser<>>(o, outs);
-    if (arch == models::UpsampleDenoiser<>::name())
-      return n2n::run<models::UpsampleDenoiser<>>(o, outs);
     throw io::FileError(o.checkpoint,
-                        arch.empty()
-                            ? "no ctnn_network in its metadata: not written by ctnn_noise2noise"
-                            : "unknown network " + arch);
+                        it == file.metadata().end()
+                            ? "no ctnn_network in its metadata, and its tensors are those of none "
+                              "of the models initial, final, upsample, unet, dncnn"
+                            : "unknown network " + it->second);
   } catch (const n2n::UsageError& e) {
     std::fprintf(stderr, "ctnn_denoise: %s\n", e.what());
     return 2;
