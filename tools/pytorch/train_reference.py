@@ -215,6 +215,7 @@ def load_images(path):
 
 
 SCALE = torch.tensor(1.0 / 255.0, dtype=torch.float32)
+DTYPE = torch.float32  # --float64: the model's and the batches' type
 
 
 def to_unit(x):
@@ -227,7 +228,7 @@ def psnr(model, noisy, clean, batch):
     se_total, psnr_sum, values = 0.0, 0.0, 0
     with torch.no_grad():
         for i in range(0, noisy.shape[0], batch):
-            y = model(to_unit(noisy[i:i + batch])).double()
+            y = model(to_unit(noisy[i:i + batch]).to(DTYPE)).double()
             c = to_unit(clean[i:i + batch]).double()
             se = ((y - c) ** 2).flatten(1).sum(1)
             se_total += se.sum().item()
@@ -260,6 +261,9 @@ def main():
                    help="stop unless the initial weights equal FILE's (the trainer's "
                         "--save-initial)")
     p.add_argument("--out", help="ignored (the trainer's output directory)")
+    p.add_argument("--float64", action="store_true",
+                   help="train in double precision from the same (float) initial weights and "
+                        "inputs: how far rounding alone moves the result")
     a = p.parse_args()
     unet = a.model == "unet"  # the trainer's U-Net recipe where not given
     a.lr = a.lr if a.lr is not None else 3e-4 if unet else 1e-3
@@ -283,6 +287,10 @@ def main():
             ctnn_kaiming_init(model, a.seed)
     if a.check_initial:
         check_initial(model, a.check_initial)
+    if a.float64:
+        global DTYPE  # pylint: disable=global-statement
+        DTYPE = torch.float64
+        model = model.double()
     model.train()
     if a.optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, a.beta2), eps=1e-8)
@@ -295,7 +303,8 @@ def main():
           f"{a.batch_size}, {a.epochs} epoch(s), {a.optimizer} lr {a.lr} ({a.lr_schedule}"
           f"{f' {a.rampdown_fraction}' if a.lr_schedule == 'rampdown' else ''}), "
           f"{f'beta2 {a.beta2}, ' if a.optimizer == 'adam' else ''}"
-          f"{'torch' if a.torch_init else 'ctnn'} init, {a.threads} thread(s)")
+          f"{'torch' if a.torch_init else 'ctnn'} init, {a.threads} thread(s)"
+          f"{', float64' if a.float64 else ''}")
     batches = (used + a.batch_size - 1) // a.batch_size
     total_steps = batches * a.epochs
     step = 0
@@ -307,7 +316,7 @@ def main():
         t0, loss_sum, images = time.time(), 0.0, 0
         for b in range(0, used, a.batch_size):
             idx = torch.tensor(order[b:b + a.batch_size])
-            x, t = to_unit(train_in[idx]), to_unit(train_tg[idx])
+            x, t = to_unit(train_in[idx]).to(DTYPE), to_unit(train_tg[idx]).to(DTYPE)
             if a.lr_schedule == "rampdown":
                 for group in opt.param_groups:
                     group["lr"] = rampdown_lr(a.lr, step, total_steps, a.rampdown_fraction)
