@@ -4,7 +4,8 @@
 # as gray, gray + alpha, RGB and RGBA at 8 and 16 bits, as RGB holding the gray picture, and as
 # a JPEG; ctnn_denoise denoises them all; image_check then checks each output's format (a PNG of
 # the input's size, channels and bit depth), that alpha is copied, the plumbing (the same
-# picture in different kinds gives the same result up to quantisation) and the quality (PSNR).
+# picture in different kinds gives the same result up to quantisation), the quality (PSNR), and
+# that large tiles (a 260x140 picture: 128x128) and 32x32 tiles (its 250x100 crop) agree.
 # Then the output-naming rules: JPEG in, PNG out; --output; a JPEG output refused; two inputs
 # with the same output refused.
 # Usage: denoise_formats.sh TRAINER DENOISE IMAGE_CHECK WORKDIR
@@ -50,9 +51,9 @@ echo "model: validation PSNR $val_psnr dB (log.csv); bound for the clean picture
 grep -qF "$work/in/photo.jpg -> $work/out/photo_denoised.png" "$work/denoise.log" &&
   passed=$((passed + 1)) || fail "no 'photo.jpg -> photo_denoised.png' in: $(cat "$work/denoise.log")"
 ls "$work"/out/*.jpg "$work"/out/*.jpeg >/dev/null 2>&1 && fail "a JPEG was written" || passed=$((passed + 1))
-# 11 inputs, 11 outputs, no temporary file left.
+# 13 inputs, 13 outputs, no temporary file left.
 n=$(ls -A "$work/out" | wc -l)
-[ "$n" -eq 11 ] && passed=$((passed + 1)) || fail "$n files in $work/out, expected 11: $(ls -A "$work/out")"
+[ "$n" -eq 13 ] && passed=$((passed + 1)) || fail "$n files in $work/out, expected 13: $(ls -A "$work/out")"
 
 # --output FILE names the output of a single input; the same bytes as through --out.
 "$denoise" --checkpoint "$model" --threads 2 --output "$work/single/any name.png" "$work/in/ga16.png" \

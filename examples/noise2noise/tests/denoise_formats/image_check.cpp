@@ -2,7 +2,9 @@
 //
 //   image_check make DIR       writes one 100x70 picture (not a multiple of the 32x32 tiles) in
 //                              every kind ctnn_denoise reads: gray, gray + alpha, RGB, RGBA at 8
-//                              and 16 bits, the gray picture as RGB, and a JPEG
+//                              and 16 bits, the gray picture as RGB, and a JPEG; and a noisy
+//                              260x140 picture (big.png, denoised in 128x128 tiles) with its
+//                              top-left 250x100 (bigcrop.png, too low for them: 32x32 tiles)
 //   image_check check IN OUT MIN_PSNR
 //                              checks ctnn_denoise's outputs in OUT against the inputs in IN
 //
@@ -17,6 +19,9 @@
 //   RGB channels, a gray output within 1 (8-bit) of the mean of the three RGB outputs (the
 //   documented mean, and each output rounded once); the JPEG's output equals that of its
 //   decoded pixels saved as PNG;
+// - tiles: big's and bigcrop's outputs are equal sample for sample more than 16 pixels (more
+//   than a course model's receptive field) from bigcrop's cut edges: both are a whole-image
+//   pass, whatever the tile size (tiles misplaced, seams or a wrong margin break it);
 // - quality: the clean picture denoised stays within MIN_PSNR dB of itself (denoise_formats.sh
 //   says why that bound).
 
@@ -141,8 +146,25 @@ double psnr(const Image& a, const Image& b) {
   return 10 * std::log10(1.0 / (se / double(a.samples().size())));
 }
 
+/// The tiles check's pictures: the colour picture over 260 x 140 with noise of +-25 levels (a
+/// fixed hash, so the network has something to remove), and its top-left 250 x 100.
+constexpr std::size_t big_h = 140, big_w = 260, crop_h = 100, crop_w = 250;
+Image make_big(std::size_t h, std::size_t w) {
+  Image img(h, w, 3, 8);
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x)
+      for (std::size_t c = 0; c < 3; ++c) {
+        const std::size_t hash = (y * 7919 + x * 104729 + c * 15485863) * 2654435761u % 51;
+        const long v = std::lround(picture(y, x, c) * 255) + long(hash) - 25;
+        img(y, x, c) = std::uint16_t(std::clamp(v, 0L, 255L));
+      }
+  return img;
+}
+
 int make_inputs(const fs::path& dir) {
   fs::create_directories(dir);
+  ctnn::io::write_image(dir / "big.png", make_big(big_h, big_w));
+  ctnn::io::write_image(dir / "bigcrop.png", make_big(crop_h, crop_w));
   for (int depth : {8, 16}) {
     const std::string d = std::to_string(depth);
     ctnn::io::write_image(dir / ("rgb" + d + ".png"), make(3, depth, false));
@@ -217,6 +239,22 @@ int check_outputs(const fs::path& in, const fs::path& out, double min_psnr) {
   // A JPEG is denoised as its decoded pixels.
   check(result("photo").samples() == result("photo_decoded").samples(),
         "photo.jpg's output equals that of its decoded pixels saved as PNG");
+  // Tiles: 128x128 tiles (big) and 32x32 tiles (bigcrop) give the same whole-image pass.
+  const Image big = result("big"), crop = result("bigcrop");
+  const bool sizes = big.height() == big_h && big.width() == big_w && crop.height() == crop_h &&
+                     crop.width() == crop_w && big.channels() == 3 && crop.channels() == 3;
+  check(sizes, "big and bigcrop outputs: 260x140 and 250x100 RGB");
+  if (sizes) {
+    std::size_t differ = 0, compared = 0;
+    for (std::size_t y = 0; y + 16 < crop_h; ++y)
+      for (std::size_t x = 0; x + 16 < crop_w; ++x)
+        for (std::size_t c = 0; c < 3; ++c, ++compared)
+          differ += big(y, x, c) != crop(y, x, c);
+    check(differ == 0,
+          "big (128x128 tiles) and bigcrop (32x32 tiles) outputs equal away from "
+          "the crop's edges: " +
+              std::to_string(differ) + " of " + std::to_string(compared) + " samples differ");
+  }
   // Quality: the clean picture comes back close to itself.
   const Image clean8 = make(3, 8, false), clean16 = make(3, 16, false);
   const double p8 = psnr(rgb8, clean8), p16 = psnr(rgb16, clean16);
