@@ -10,7 +10,7 @@
 // network over the whole image, up to float rounding: no seams. The U-Net sees its tiles on the
 // whole image's pooling grid (origins at multiples of 32) with at least 32 pixels of context
 // each side; its result differs from a whole-image pass by what lies beyond that context
-// (docs/noise2noise.md has the measured differences). The image is first mirror-padded at the
+// (docs/denoise.md has the measured differences). The image is first mirror-padded at the
 // bottom and right to a multiple of the model's stride (4 for upsample, 32 for the U-Net).
 // An image with a side shorter than the large tile goes through 32 x 32 tiles with the course's
 // models (still exact) and is mirror-padded up to the large tile for the U-Net and DnCNN.
@@ -94,7 +94,7 @@ tiles in which it lies at least the model's margin from any tile edge inside the
   upsample  128x128  7  (origins at multiples of 4)
   dncnn     256x256  17 (receptive field 35x35)      (BatchNorm in evaluation mode)
   unet      256x256  32 (origins at multiples of 32) blended; differs from one whole-image pass
-                        by the context beyond 32 pixels (see docs/noise2noise.md)
+                        by the context beyond 32 pixels (see docs/denoise.md)
 An image smaller than the tile uses 32x32 tiles (initial, final, upsample) or is mirror-padded
 to the tile (dncnn, unet); upsample and unet pad every image to a multiple of 4 and 32.)",
       "", 22);
@@ -317,7 +317,7 @@ int main(int argc, char** argv) {
     // The checkpoint names its architecture (or its tensors do); pick the matching model.
     // Tiles: 128 x 128 for the course's models (a 1920x1080 photo is faster than with 256:
     // their activations stay in cache), 256 x 256 for the U-Net and DnCNN (less overlap to
-    // recompute); docs/noise2noise.md has the measurements.
+    // recompute); docs/denoise.md has the measurements.
     const io::SafetensorsFile file(o.checkpoint);
     using namespace n2n;
     if (holds<models::InitialDenoiser<>>(file))

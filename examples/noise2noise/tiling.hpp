@@ -46,7 +46,7 @@ struct TileGeometry {
   int align = 1;
 };
 
-/// The tiling of the five ctnn_denoise models (docs/noise2noise.md explains each number).
+/// The tiling of the five ctnn_denoise models (docs/denoise.md explains each number).
 /// The course's initial and final models: four 3 x 3 (transposed) convs without padding, a
 /// receptive field of 9 x 9: radius 4.
 inline constexpr TileGeometry course_geometry{4, 1};

@@ -191,7 +191,7 @@ TEST_CASE("U-Net: tiles on the whole image's pooling grid; exact where the conte
           "[tiling]") {
   // No margin holds the U-Net's receptive field (over 300 pixels), so for trained weights the
   // tiled result differs from a whole-image pass by what lies beyond the margin
-  // (docs/noise2noise.md gives measured numbers). What the tiling guarantees is checked here
+  // (docs/denoise.md gives measured numbers). What the tiling guarantees is checked here
   // exactly: with enc_conv2's weights zeroed (and every bias 0, as Kaiming-normal
   // initialisation leaves them), levels 2 to 5 output zeros, and what remains (enc_conv0,
   // enc_conv1, pool1, dec_conv2, dec_conv2b, upsample1 and the three last convs) sees about 12
