@@ -44,9 +44,9 @@ check "dncnn: adam lr 1e-3, constant" -- grep -q \
 check "unet: the layers of the U-Net" -- grep -q "^model      unet: Sequential<Input<3,32,32>,SkipConcat<Conv2d<3,48,3,1,1,1>,LeakyReLU<1/10>" "$work/unet.log"
 check "dncnn: BatchNorm2d in the model" -- grep -q "^model      dncnn: .*BatchNorm2d<64>" "$work/dncnn.log"
 
-# Resume in the ramp-down: 2 epochs of 4 steps, the last 75% of the steps ramped down, a state
+# Resume in the ramp-down: 2 epochs of 2 steps, the last 75% of the steps ramped down, a state
 # every step; the run is killed as soon as the first state is on disk and resumed.
-rd=(--model unet --epochs 2 --rampdown-fraction 0.75 --checkpoint-every 1)
+rd=(--model unet --epochs 2 --fraction 0.5 --rampdown-fraction 0.75 --checkpoint-every 1)
 "$trainer" "${common[@]}" "${rd[@]}" --out "$work/straight" >"$work/straight.log" 2>&1
 check "rampdown: uninterrupted run" -- test -s "$work/straight/model.safetensors"
 "$trainer" "${common[@]}" "${rd[@]}" --out "$work/killed" >"$work/killed.log" 2>&1 &
