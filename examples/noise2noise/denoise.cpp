@@ -88,7 +88,7 @@ the model, initial, final, upsample, unet or dncnn, is read from the file):
 
 Tiles: the image is denoised in overlapping square tiles, each output pixel taken only from
 tiles in which it lies at least the model's margin from any tile edge inside the image:
-  model     tile     margin (overlap = 2 x margin)  result
+  model     tile     margin (overlap >= 2 x margin) result
   initial   128x128  4  (receptive field 9x9)        equal to one pass over the whole image
   final     128x128  4  (receptive field 9x9)        up to float rounding: no seams
   upsample  128x128  7  (origins at multiples of 4)
