@@ -60,6 +60,30 @@ n=$(ls -A "$work/out" | wc -l)
   >/dev/null 2>&1 && cmp -s "$work/single/any name.png" "$work/out/ga16_denoised.png" &&
   passed=$((passed + 1)) || fail "--output: not the same file as ga16_denoised.png"
 
+# The model zoo's U-Net and DnCNN, recognised from their checkpoints (one training step on 2
+# pairs each: what is checked is the plumbing, not the quality): a .npy batch (each 32x32 image
+# in one pass) of the right size, and for the U-Net an image (mirror-padded to its 256x256 tile)
+# with the input's format. The tiles' exactness is test_tiling's.
+mkdir -p "$work/zoo/data" "$work/zoo/out"
+/usr/bin/python3 "$(dirname "$0")/../make_tiny_data.py" "$work/zoo/data" 2 3 || exit 1
+npy_bytes=$(stat -c %s "$work/zoo/data/val_input.npy")
+for m in unet dncnn; do
+  "$trainer" --model "$m" --threads 2 --batch-size 2 --epochs 1 --seed 1 --data "$work/zoo/data" \
+    --out "$work/zoo/$m" >"$work/zoo/$m.log" 2>&1 || { fail "training $m: $(tail -3 "$work/zoo/$m.log")"; continue; }
+  inputs=("$work/zoo/data/val_input.npy")
+  [ "$m" = unet ] && inputs+=("$work/in/rgba16.png")
+  if "$denoise" --checkpoint "$work/zoo/$m/model.safetensors" --threads 2 --out "$work/zoo/out" \
+    "${inputs[@]}" >"$work/zoo/$m.denoise.log" 2>&1; then
+    [ "$(stat -c %s "$work/zoo/out/val_input_denoised.npy")" -eq "$npy_bytes" ] &&
+      passed=$((passed + 1)) || fail "$m: val_input_denoised.npy is not the size of val_input.npy"
+    rm -f "$work/zoo/out/val_input_denoised.npy"
+  else
+    fail "ctnn_denoise with the $m checkpoint: $(cat "$work/zoo/$m.denoise.log")"
+  fi
+done
+"$image_check" format "$work/in/rgba16.png" "$work/zoo/out/rgba16_denoised.png" &&
+  passed=$((passed + 1)) || fail "unet: rgba16_denoised.png"
+
 # Usage errors: one line, exit code 2, nothing written.
 expect2() {  # expect2 REGEX -- command...
   local regex=$1

@@ -7,6 +7,8 @@
 //                              top-left 250x100 (bigcrop.png, too low for them: 32x32 tiles)
 //   image_check check IN OUT MIN_PSNR
 //                              checks ctnn_denoise's outputs in OUT against the inputs in IN
+//   image_check format IN_FILE OUT_FILE
+//                              checks one output's format and alpha (a 100x70 input)
 //
 // What `check` asserts, each of which a broken tool fails:
 // - format: every output is a PNG (read from its bytes: signature and IHDR) of the input's
@@ -275,12 +277,23 @@ int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "make" && argc == 3) return make_inputs(argv[2]);
+    if (mode == "format" && argc == 4) {  // one 100x70 input's output: format and alpha
+      const Image src = ctnn::io::read_image(argv[2]);
+      if (check_format(argv[3], src.channels(), src.bit_depth()) && src.has_alpha()) {
+        const Image res = ctnn::io::read_image(argv[3]);
+        check(same_channel(src, src.channels() - 1, res, res.channels() - 1),
+              "alpha copied sample for sample");
+      }
+      return failures > 0 ? 1 : 0;
+    }
     if (mode == "check" && argc == 5) {
       const int rc = check_outputs(argv[2], argv[3], std::stod(argv[4]));
       std::printf("%d failed\n", failures);
       return rc;
     }
-    std::fprintf(stderr, "usage: image_check make DIR | image_check check IN OUT MIN_PSNR\n");
+    std::fprintf(stderr,
+                 "usage: image_check make DIR | image_check check IN OUT MIN_PSNR | image_check "
+                 "format IN OUT\n");
     return 2;
   } catch (const std::exception& e) {
     std::printf("FAIL: %s\n", e.what());
