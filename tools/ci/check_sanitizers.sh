@@ -2,9 +2,10 @@
 # The sanitizer runs of CI (.ci/run runs `all`); any report fails.
 #   bash tools/ci/check_sanitizers.sh [asan|tsan|all]     (default: all)
 #
-# asan  build-asan: tools/ci/check_warnings.sh builds every target of the project (tests,
-#       examples, benchmarks) there with clang++ -O1 -fsanitize=address,undefined
-#       -fno-sanitize-recover=all and -Werror, and runs the compile-fail cases under clang++:
+# asan  build-asan: tools/ci/check_warnings.sh builds the project's targets there (tests, the
+#       examples' unit tests; the benchmarks with -fsyntax-only, for their warnings; not the
+#       Noise2Noise programs: check_warnings.sh says why) with clang++ -O1
+#       -fsanitize=address,undefined -fno-sanitize-recover=all and -Werror, and runs the compile-fail cases under clang++:
 #       this one build is CI's warning check and its ASan+UBSan build. Then the ctest suite
 #       runs in it: a UBSan finding aborts the program, LeakSanitizer runs at exit. Left out
 #       (they run in the README's g++ build only): the compile-cost probe (it measures the
@@ -13,13 +14,14 @@
 #       glibc's own and so cannot run under a sanitizer's allocator.
 # tsan  build-tsan: the tests of the parallel kernels (test_kernels_* but the scalar fallback's:
 #       every kernel, forward and backward, on one and several threads, against the reference
-#       loops), built with g++
-#       -O1 -fsanitize=thread and run on this machine's threads. Debian's libtbb is not
-#       instrumented, and TSan cannot see its scheduler's synchronisation, so under TSan
-#       kernels::parallel_items runs the same items on std::threads that take them from a
+#       loops), built with g++ -O1 -fsanitize=thread and run on this machine's threads.
+#       Debian's libtbb is not instrumented, and TSan cannot see its scheduler's
+#       synchronisation, so under TSan kernels::parallel_items runs the same items on std::threads that take them from a
 #       shared counter (kernels/parallel.hpp says why that checks what matters: that no two
 #       items touch the same memory); no suppressions. (test_sequential also runs clean under
-#       TSan, but takes minutes there; the kernels are where the threads are.)
+#       TSan, but takes minutes there; the kernels are where the threads are.) The same build
+#       runs the benchmarks' sources through g++ -fsyntax-only (they are opt-in, so the
+#       README's build does not compile them).
 #
 # Sanitizer reports exit with code 86 (not 1), so that the system tests, which expect the
 # programs to exit 1 on bad input, cannot mistake a report for the expected error.
@@ -47,14 +49,18 @@ run_tsan() {
   start=$(date +%s)
   cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DCTNN_BUILD_EXAMPLES=OFF \
-    -DCTNN_BUILD_BENCHMARKS=OFF -DCTNN_BUILD_DOCS=OFF -DCTNN_INSTALL=OFF \
+    -DCTNN_BUILD_BENCHMARKS=ON -DCTNN_BENCHMARKS_CHECK_ONLY=ON -DCTNN_BUILD_DOCS=OFF \
+    -DCTNN_INSTALL=OFF \
     "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
     "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread" >/dev/null
   # test_kernels_scalar is left out: it runs test_kernels_conv's items on one-lane vectors, with
   # the same parallel structure that test_kernels_conv already checks.
   mapfile -t targets < <(cd tests/unit && ls test_kernels_*.cpp | sed 's/\.cpp$//' |
     grep -v '^test_kernels_scalar$')
-  cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+  # With them, the benchmarks' sources through g++ -fsyntax-only (the README's build does not
+  # build the benchmarks; this keeps g++ compiling them in CI, for seconds).
+  cmake --build "$dir" -j"$jobs" --target "${targets[@]}" bench_kernels bench_models bench_image \
+    bench_peak
   built=$(($(date +%s) - start))
   regex="^unit\.($(IFS='|'; echo "${targets[*]}"))\$"
   TSAN_OPTIONS="halt_on_error=1:exitcode=86:second_deadlock_stack=1" \
