@@ -230,7 +230,8 @@ void BM_breakdown(benchmark::State& state) {
     state.counters[name + "%"] = 100.0 * times.seconds[std::size_t(p)] / total;
     state.counters[name + "_ms"] = 1e3 * times.seconds[std::size_t(p)] / steps;
   }
-  // The group: the layers around the convolutions that only move or normalise data.
+  // The group docs/performance.md bounds (at most 15 % of the step): the layers around the
+  // convolutions that only move or normalise data.
   const double small = times.seconds[bench::pool] + times.seconds[bench::batch_norm] +
                        times.seconds[bench::upsample] + times.seconds[bench::concat];
   state.counters["pool+bn+up+concat%"] = 100.0 * small / total;
