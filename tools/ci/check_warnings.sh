@@ -13,7 +13,7 @@
 # front end): bench_models alone takes 10 s that way instead of 270 s of instrumented -O1 code.
 # The Noise2Noise programs (ctnn_noise2noise, ctnn_denoise, ctnn_build_dataset) and their system
 # tests are left out of this build (CTNN_BUILD_EXAMPLE_PROGRAMS=OFF): they instantiate every
-# model's training and tiling code, a third of the build, to run code the unit tests run here
+# model's training and tiling code to run code the unit tests run here
 # too; the README's g++ build builds and tests them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
