@@ -21,23 +21,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checkpoint_roundtrip import read_safetensors  # noqa: E402
-from train_reference import load_images, make_model, to_unit  # noqa: E402
+from train_reference import (load_images, make_model, psnr_from_squared_errors,  # noqa: E402
+                             squared_errors, to_unit)
 
 
-def per_image_mse(model, noisy, clean, batch, training):
-    model.train(training)
-    out = []
-    with torch.no_grad():
-        for i in range(0, noisy.shape[0], batch):
-            y = model(to_unit(noisy[i:i + batch])).double()
-            c = to_unit(clean[i:i + batch]).double()
-            out.append(((y - c) ** 2).flatten(1).mean(1))
-    return torch.cat(out)
-
-
-def report(label, mse, clean):
-    pooled = -10 * math.log10(mse.mean().item() + 1e-8)
-    mean = (-10 * torch.log10(mse + 1e-8)).mean().item()
+def report(label, se, clean):
+    pooled, mean = psnr_from_squared_errors(se, clean[0].numel())
+    mse = se / clean[0].numel()
     worst = torch.argsort(mse, descending=True)[:5].tolist()
     shown = ", ".join(f"#{j} {mse[j].item():.4f} (clean mean {clean[j].float().mean().item():.0f})"
                       for j in worst)
@@ -63,10 +53,10 @@ def main():
     clean = load_images(os.path.join(args.data, "val_target.npy"))
 
     report("noisy input", ((to_unit(noisy).double() - to_unit(clean).double()) ** 2)
-           .flatten(1).mean(1), clean)
-    report("evaluation mode", per_image_mse(model, noisy, clean, args.batch_size, False), clean)
+           .flatten(1).sum(1), clean)
+    report("evaluation mode", squared_errors(model, noisy, clean, args.batch_size), clean)
     report(f"training mode (batches of {args.batch_size})",
-           per_image_mse(model, noisy, clean, args.batch_size, True), clean)
+           squared_errors(model, noisy, clean, args.batch_size, training=True), clean)
     if args.recalibrate:
         model.load_state_dict(state)  # the training-mode passes above moved the statistics
         train = load_images(os.path.join(args.data, "train_input.npy"))[:args.recalibrate]
@@ -79,7 +69,7 @@ def main():
             for i in range(0, train.shape[0], args.batch_size):
                 model(to_unit(train[i:i + args.batch_size]))
         report(f"evaluation mode, statistics averaged over {train.shape[0]} training inputs",
-               per_image_mse(model, noisy, clean, args.batch_size, False), clean)
+               squared_errors(model, noisy, clean, args.batch_size), clean)
 
 
 if __name__ == "__main__":

@@ -222,20 +222,31 @@ def to_unit(x):
     return x.float() * SCALE
 
 
-def psnr(model, noisy, clean, batch):
-    """Pooled PSNR and mean per-image PSNR, both with the course's +1e-8, in evaluation mode."""
-    model.eval()
-    se_total, psnr_sum, values = 0.0, 0.0, 0
+def squared_errors(model, noisy, clean, batch, training=False):
+    """Each image's summed squared error, batch by batch, in evaluation mode (BatchNorm's running
+    statistics) or in training mode (each batch's own); the model is left in training mode."""
+    model.train(training)
+    out = []
     with torch.no_grad():
         for i in range(0, noisy.shape[0], batch):
             y = model(to_unit(noisy[i:i + batch]).to(DTYPE)).double()
             c = to_unit(clean[i:i + batch]).double()
-            se = ((y - c) ** 2).flatten(1).sum(1)
-            se_total += se.sum().item()
-            values += y.numel()
-            psnr_sum += (-10 * torch.log10(se / y[0].numel() + 1e-8)).sum().item()
+            out.append(((y - c) ** 2).flatten(1).sum(1))
     model.train()
-    return -10 * math.log10(se_total / values + 1e-8), psnr_sum / noisy.shape[0]
+    return torch.cat(out)
+
+
+def psnr_from_squared_errors(se, values_per_image):
+    """Pooled PSNR and mean per-image PSNR, both with the course's +1e-8."""
+    pooled = -10 * math.log10(se.sum().item() / (se.numel() * values_per_image) + 1e-8)
+    mean = (-10 * torch.log10(se / values_per_image + 1e-8)).mean().item()
+    return pooled, mean
+
+
+def psnr(model, noisy, clean, batch):
+    """Pooled PSNR and mean per-image PSNR in evaluation mode."""
+    return psnr_from_squared_errors(squared_errors(model, noisy, clean, batch),
+                                    clean[0].numel())
 
 
 def main():
