@@ -10,6 +10,7 @@ packages=(
   libpng-dev    # ctnn::image writes PNG through libpng (include/ctnn/io/image.hpp)
   libjpeg-dev   # tests/image only: writes the progressive JPEG that io::read_image must read
   libopenblas-dev python3-torch python3-numpy doxygen time
+  openmpi-bin libopenmpi-dev  # data-parallel training: ctnn::mpi, its tests (docs/distributed.md)
   libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )
 

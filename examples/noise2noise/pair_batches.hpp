@@ -68,11 +68,30 @@ class PairBatches {
   }
   const std::vector<std::size_t>& order() const { return order_; }
 
+  /// The number of pairs in batch number `b` (the last batch may be smaller).
+  std::size_t batch_count(std::size_t b, std::size_t batch_size) const {
+    const std::size_t first = b * batch_size;
+    return first < size() ? std::min(batch_size, size() - first) : 0;
+  }
+
   /// Fills x and t with batch number `b` (the last batch may be smaller).
   template <class T>
   void fill(std::size_t b, std::size_t batch_size, Batch<S, T>& x, Batch<S, T>& t) const {
-    const std::size_t first = b * batch_size;
-    const std::size_t n = std::min(batch_size, size() - first);
+    fill(b, batch_size, 0, batch_count(b, batch_size), x, t);
+  }
+
+  /// Fills x and t with pairs [part_first, part_first + part_count) of batch number `b`: one
+  /// rank's shard of a global batch, in a data-parallel run.
+  template <class T>
+  void fill(std::size_t b, std::size_t batch_size, std::size_t part_first, std::size_t part_count,
+            Batch<S, T>& x, Batch<S, T>& t) const {
+    if (part_first + part_count > batch_count(b, batch_size))
+      throw std::out_of_range("PairBatches::fill: pairs " + std::to_string(part_first) + "-" +
+                              std::to_string(part_first + part_count) + " of batch " +
+                              std::to_string(b) + ", which holds " +
+                              std::to_string(batch_count(b, batch_size)));
+    const std::size_t first = b * batch_size + part_first;
+    const std::size_t n = part_count;
     x.resize(n);
     t.resize(n);
     for (std::size_t i = 0; i < n; ++i) {

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ctnn/ctnn.hpp"
@@ -27,6 +29,7 @@
 #include "pair_batches.hpp"
 #include "plot.hpp"
 #include "progress.hpp"
+#include "ranks.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -125,15 +128,17 @@ class EvalMode {
 };
 
 /// The network's PSNR on the validation set, in evaluation mode; optionally keeps the first
-/// `keep` outputs.
+/// `keep_count` outputs (those in this rank's share). Each rank evaluates its share of the
+/// images; the sums are added up over the ranks.
 template <class Net>
-Psnr validate(Net& net, const Data& d, std::size_t batch, std::vector<float>* keep = nullptr,
-              std::size_t keep_count = 0) {
+Psnr validate(Net& net, const Data& d, std::size_t batch, const Ranks& ranks,
+              std::vector<float>* keep = nullptr, std::size_t keep_count = 0) {
   const EvalMode<Net> eval_mode(net);
   PsnrAccumulator acc;
-  const std::size_t n = d.val_input.shape()[0];
+  const auto share = ranks.shard(d.val_input.shape()[0]);
+  const std::size_t n = share.first + share.count;
   Batch<Image> x, clean;
-  for (std::size_t first = 0; first < n; first += batch) {
+  for (std::size_t first = share.first; first < n; first += batch) {
     const std::size_t m = std::min(batch, n - first);
     x.resize(m);
     clean.resize(m);
@@ -145,6 +150,12 @@ Psnr validate(Net& net, const Data& d, std::size_t batch, std::vector<float>* ke
       const std::size_t k = std::min(m, keep_count - first);
       keep->insert(keep->end(), y.data(), y.data() + k * Image::size);
     }
+  }
+  if (ranks.size() > 1) {
+    auto totals = acc.totals();
+    ranks.sum(totals.data(), totals.size());
+    acc = PsnrAccumulator{};
+    acc.add_totals(totals);
   }
   return acc.result();
 }
@@ -176,15 +187,21 @@ void write_sample_grid(const fs::path& path, const Data& d, const std::vector<fl
   io::write_png(path, width, height, 3, rgb.data());
 }
 
+/// Trains on this process, or as one rank of a data-parallel MPI job: every rank reads the
+/// data, follows the same shuffled order and trains on its shard of each global batch of
+/// --batch-size pairs (ranks.hpp); rank 0 alone reads the resumable state, writes every file and
+/// prints.
 template <class Net>
-int train(const TrainOptions& o, Init init) {
+int train(const TrainOptions& o, Init init, const Ranks& ranks) {
   const auto t_start = std::chrono::steady_clock::now();
   Data data = load_data(o.data_dir);
-  std::error_code ec;
-  fs::create_directories(o.out_dir, ec);
-  if (ec || !fs::is_directory(o.out_dir))
-    throw io::FileError(o.out_dir, "cannot create the output directory: " +
-                                       (ec ? ec.message() : std::string("it is a file")));
+  if (ranks.root()) {
+    std::error_code ec;
+    fs::create_directories(o.out_dir, ec);
+    if (ec || !fs::is_directory(o.out_dir))
+      throw io::FileError(o.out_dir, "cannot create the output directory: " +
+                                         (ec ? ec.message() : std::string("it is a file")));
+  }
 
   const std::size_t total_pairs = data.train_input.shape()[0];
   const std::size_t used = std::max<std::size_t>(1, std::size_t(double(total_pairs) * o.fraction));
@@ -211,9 +228,15 @@ int train(const TrainOptions& o, Init init) {
       o.optimizer.c_str(), o.lr, schedule.c_str(), moments.c_str(), o.batch_size, o.epochs,
       init == Init::kaiming_normal ? "kaiming-normal" : "pytorch-default",
       (unsigned long long)o.seed, num_threads());
+  if (ranks.size() > 1)
+    std::printf(
+        "ranks      %d MPI ranks x %d thread(s) each (%d on this machine): each trains "
+        "on its share of every batch of %zu\n",
+        ranks.size(), num_threads(), ranks.local_size(), o.batch_size);
 
   Net net{Seed{o.seed}, init};
-  if (!o.save_initial.empty()) io::save_weights(net, o.save_initial, {{"epoch", "0"}});
+  if (!o.save_initial.empty() && ranks.root())
+    io::save_weights(net, o.save_initial, {{"epoch", "0"}});
   // One Rng stream for initialisation (inside Net), another for shuffling.
   Rng shuffle_rng{o.seed ^ 0x5eedf00dULL};
   const fs::path state_path = o.out_dir / "train_state.safetensors";
@@ -230,6 +253,8 @@ int train(const TrainOptions& o, Init init) {
                  " epochs=" + std::to_string(o.epochs)
            : "");
   std::vector<double> losses, psnrs;
+  // Every rank must run the same recipe on the same number of pairs (the shards assume it).
+  ranks.check_same(recipe, "recipe");
 
   auto run = [&](auto& opt) {
     MSELoss<Image> loss;
@@ -239,7 +264,10 @@ int train(const TrainOptions& o, Init init) {
     std::size_t skip_batches = 0;
     double loss_sum = 0;
     std::size_t images = 0;
-    if (o.resume && fs::exists(state_path)) {
+    // Rank 0 reads the resumable state; the others receive the weights, the optimizer's state
+    // and the position, so a run resumes on any number of ranks.
+    std::uint64_t position[4] = {0, 1, 0, shuffle_rng.state()};  // resumed, epoch, batch, rng
+    if (ranks.root() && o.resume && fs::exists(state_path)) {
       const auto progress = io::load_training_state(state_path, net, opt);
       auto value = [&](const std::string& key) {
         const auto it = progress.values.find(key);
@@ -267,10 +295,23 @@ int train(const TrainOptions& o, Init init) {
       }
       std::printf("resumed    from %s: epoch %d, %zu batches done\n", state_path.c_str(),
                   first_epoch, skip_batches);
-    } else if (o.resume) {
+      position[0] = 1;
+      position[1] = std::uint64_t(first_epoch);
+      position[2] = skip_batches;
+      position[3] = shuffle_rng.state();
+    } else if (o.resume && ranks.root()) {
       std::printf("resume     no %s yet: starting from scratch\n", state_path.c_str());
     }
+    Replicas<Net> replicas(ranks, net);
+    if (ranks.size() > 1) {
+      ranks.broadcast(position, 4);
+      first_epoch = int(position[1]);
+      skip_batches = std::size_t(position[2]);
+      shuffle_rng.set_state(position[3]);
+      replicas.broadcast_from_root(opt);
+    }
     auto save_state = [&](int epoch, std::size_t batches_done, std::uint64_t rng_state) {
+      if (!ranks.root()) return;
       io::save_training_state(state_path, net, opt,
                               {.epoch = epoch,
                                .batches_done = batches_done,
@@ -287,12 +328,18 @@ int train(const TrainOptions& o, Init init) {
       pairs.shuffle(shuffle_rng);
       ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ");
       const auto t0 = std::chrono::steady_clock::now();
-      const std::size_t images_before = images;
+      const double reducing_before = replicas.seconds_reducing();
+      const std::size_t images_before = images, steps = nb - skip_batches;
       for (std::size_t b = skip_batches; b < nb; ++b) {
-        pairs.fill(b, o.batch_size, x, t);
+        // The global batch b, and this rank's shard of it (all of it for one process).
+        const std::size_t global = pairs.batch_count(b, o.batch_size);
+        const auto share = ranks.shard(global);
+        pairs.fill(b, o.batch_size, share.first, share.count, x, t);
         opt.options().lr = scheduled_lr(o, std::size_t(epoch - 1) * nb + b, total_steps);
         opt.zero_grad();
-        const float l = loss.forward(net.forward(x), t);
+        float l = share.count > 0 ? loss.forward(net.forward(x), t) : 0.0f;
+        if (share.count > 0) net.backward(loss.backward());
+        l = replicas.reduce(share.count, global, l);  // the global batch's loss, on every rank
         if (!std::isfinite(l)) {
           bar.finish();
           throw std::runtime_error("training diverged: the loss is " + std::to_string(l) +
@@ -301,10 +348,9 @@ int train(const TrainOptions& o, Init init) {
                                    " (try a lower --lr); the last good checkpoint in " +
                                    o.out_dir.string() + " is kept");
         }
-        net.backward(loss.backward());
         opt.step();
-        loss_sum += double(l) * double(x.batch_size());
-        images += x.batch_size();
+        loss_sum += double(l) * double(global);
+        images += global;
         bar.update(b + 1, images, loss_sum / double(images));
         if (o.checkpoint_every > 0 && (b + 1) % o.checkpoint_every == 0 && b + 1 < nb)
           save_state(epoch, b + 1, epoch_rng_state);
@@ -314,13 +360,20 @@ int train(const TrainOptions& o, Init init) {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double rate = double(images - images_before) / secs;
-      const Psnr p = validate(net, data, o.batch_size);
+      const double reducing = replicas.seconds_reducing() - reducing_before;
+      const Psnr p = validate(net, data, o.batch_size, ranks);
       losses.push_back(loss_sum / double(images));
       psnrs.push_back(p.pooled);
       std::printf(
           "epoch %d/%d  train loss %.6f  val PSNR %.2f dB (mean per image %.2f dB)  %.0f img/s  "
           "%.1f s\n",
           epoch, o.epochs, losses.back(), p.pooled, p.mean_per_image, rate, secs);
+      if (ranks.size() > 1)
+        std::printf(
+            "           gradient allreduce %.2f s (%.1f %% of the epoch, %.2f ms and %zu "
+            "bytes per step)\n",
+            reducing, 100.0 * reducing / secs,
+            1000.0 * reducing / double(std::max<std::size_t>(1, steps)), replicas.bytes_per_step());
       std::fflush(stdout);
       char row[256];
       std::snprintf(row, sizeof row, "%d,%.8g,%.4f,%.4f,%.1f,%.2f\n", epoch, losses.back(),
@@ -330,6 +383,7 @@ int train(const TrainOptions& o, Init init) {
       images = 0;
       // Weights first, then the resumable state, then the log: a kill between any two leaves
       // files that agree with a state the run can continue from.
+      if (!ranks.root()) continue;
       io::save_weights(net, o.out_dir / "model.safetensors", {{"epoch", std::to_string(epoch)}});
       save_state(epoch + 1, 0, shuffle_rng.state());
       io::write_atomically(o.out_dir / "log.csv", [&](io::ByteSink& out) {
@@ -351,7 +405,8 @@ int train(const TrainOptions& o, Init init) {
   // The report.
   constexpr std::size_t grid_rows = 8;
   std::vector<float> samples;
-  const Psnr model = validate(net, data, o.batch_size, &samples, grid_rows);
+  const Psnr model = validate(net, data, o.batch_size, ranks, &samples, grid_rows);
+  if (!ranks.root()) return 0;
   const Psnr noisy = psnr_of_noisy(data);
   const auto filters = measure_filters(data);
   std::printf(
@@ -377,7 +432,7 @@ int train(const TrainOptions& o, Init init) {
     std::printf(" %s %.2f dB%s", filters[i].name.c_str(), filters[i].psnr.pooled,
                 i + 1 < filters.size() ? "," : "\n");
 
-  const std::size_t rows = std::min<std::size_t>(grid_rows, data.val_input.shape()[0]);
+  const std::size_t rows = samples.size() / Image::size;
   write_sample_grid(o.out_dir / "samples.png", data, samples, rows);
   Panel loss_panel{"Training loss (MSE vs noisy targets)", "loss", losses, {}};
   Panel psnr_panel{"Validation PSNR (pooled)",
@@ -397,21 +452,66 @@ int train(const TrainOptions& o, Init init) {
 
 }  // namespace n2n
 
+/// Under an MPI launcher (mpirun -np N), the trainer is one rank of a data-parallel job when
+/// built with ctnn::mpi, and refuses to run as N independent copies otherwise.
+int run_trainer(const std::vector<std::string>& args, const n2n::Ranks& ranks) {
+  const auto o = n2n::parse_train_options(args);
+  if (o.help) {
+    if (ranks.root()) std::fputs(n2n::train_usage().c_str(), stdout);
+    return 0;
+  }
+  if (o.threads > 0)
+    ctnn::set_num_threads(o.threads);
+  else if (ranks.local_size() > 1)  // the ranks on this machine share its cores
+    ctnn::set_num_threads(
+        std::max(1, int(std::thread::hardware_concurrency()) / ranks.local_size()));
+  const Init standard = Init::pytorch_default;
+  if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o, standard, ranks);
+  if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o, standard, ranks);
+  if (o.model == "upsample") return n2n::train<models::UpsampleDenoiser<>>(o, standard, ranks);
+  // The Noise2Noise code initialises its U-Net Kaiming-normal; DnCNN keeps PyTorch's default.
+  if (o.model == "unet") return n2n::train<models::UNet<32, 32>>(o, Init::kaiming_normal, ranks);
+  return n2n::train<models::DnCNN<32, 32>>(o, standard, ranks);
+}
+
 int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  n2n::Ranks ranks;
   try {
-    const auto o = n2n::parse_train_options(std::vector<std::string>(argv + 1, argv + argc));
-    if (o.help) {
-      std::fputs(n2n::train_usage().c_str(), stdout);
-      return 0;
+#if CTNN_N2N_WITH_MPI
+    std::optional<distributed::MpiSession> mpi;
+    std::optional<distributed::Communicator> comm;
+    if (distributed::launched_by_mpi()) {
+      mpi.emplace(&argc, &argv);
+      comm.emplace();
+      ranks = n2n::Ranks(*comm);
+      // Only rank 0 prints (the others' errors still go to stderr).
+      if (!ranks.root() && !std::freopen("/dev/null", "w", stdout))
+        throw std::runtime_error("cannot silence standard output on rank " +
+                                 std::to_string(ranks.rank()));
     }
-    if (o.threads > 0) ctnn::set_num_threads(o.threads);
-    const Init standard = Init::pytorch_default;
-    if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o, standard);
-    if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o, standard);
-    if (o.model == "upsample") return n2n::train<models::UpsampleDenoiser<>>(o, standard);
-    // The Noise2Noise code initialises its U-Net Kaiming-normal; DnCNN keeps PyTorch's default.
-    if (o.model == "unet") return n2n::train<models::UNet<32, 32>>(o, Init::kaiming_normal);
-    return n2n::train<models::DnCNN<32, 32>>(o, standard);
+    try {
+      return run_trainer(args, ranks);
+    } catch (const n2n::UsageError& e) {
+      if (ranks.root()) std::fprintf(stderr, "ctnn_noise2noise: %s\n", e.what());
+      return 2;  // every rank parsed the same command line and stops here
+    } catch (const std::exception& e) {
+      if (ranks.size() > 1) {
+        std::fprintf(stderr, "ctnn_noise2noise: error on rank %d of %d: %s\n", ranks.rank(),
+                     ranks.size(), e.what());
+        std::fflush(stderr);
+        ranks.abort_job(1);  // the other ranks may be waiting for this one
+      }
+      throw;
+    }
+#else
+    if (distributed::launched_by_mpi())
+      throw std::runtime_error(
+          "started by an MPI launcher, but this build has no MPI support: it would train N "
+          "independent copies writing the same files. Install libopenmpi-dev and rebuild (CMake "
+          "then finds MPI and links ctnn::mpi), or run it without mpirun");
+    return run_trainer(args, ranks);
+#endif
   } catch (const n2n::UsageError& e) {
     std::fprintf(stderr, "ctnn_noise2noise: %s\n", e.what());
     return 2;

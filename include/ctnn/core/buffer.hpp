@@ -27,4 +27,13 @@ struct BufferRef {
 template <class T>
 using BufferList = std::vector<BufferRef<T>>;
 
+/// The network's buffers; none for a network type without buffers().
+template <class Net>
+BufferList<typename Net::scalar_type> buffers_of(Net& net) {
+  if constexpr (requires { net.buffers(); })
+    return net.buffers();
+  else
+    return {};
+}
+
 }  // namespace ctnn

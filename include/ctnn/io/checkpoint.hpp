@@ -64,14 +64,7 @@ std::vector<SafetensorsTensor> buffer_tensors(const BufferList<T>& buffers,
   return out;
 }
 
-/// The network's buffers; none for a network type without buffers().
-template <class Net>
-BufferList<typename Net::scalar_type> buffers_of(Net& net) {
-  if constexpr (requires { net.buffers(); })
-    return net.buffers();
-  else
-    return {};
-}
+using ctnn::buffers_of;  // core/buffer.hpp
 
 /// The parameters' tensors, then the buffers' (a PyTorch state_dict holds both).
 template <class Net>

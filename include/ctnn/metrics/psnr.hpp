@@ -5,6 +5,7 @@
 /// - mean per image: the average over images of -10 log10(MSE of that image + 1e-8).
 /// The second is lower when some images are much worse than others.
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 
@@ -34,6 +35,18 @@ class PsnrAccumulator {
       psnr_sum_ += -10.0 * std::log10(se / double(image_size) + epsilon);
       ++images_;
     }
+  }
+
+  /// The running sums (squared error, sum of per-image PSNRs, values, images), to add up the
+  /// accumulators of several processes (each over its share of the images) with add_totals.
+  std::array<double, 4> totals() const {
+    return {squared_error_, psnr_sum_, double(values_), double(images_)};
+  }
+  void add_totals(const std::array<double, 4>& t) {
+    squared_error_ += t[0];
+    psnr_sum_ += t[1];
+    values_ += std::size_t(t[2]);
+    images_ += std::size_t(t[3]);
   }
 
   std::size_t images() const { return images_; }
