@@ -213,6 +213,16 @@ void check_trajectory(const dist::Communicator& comm, Mode reference, const char
       "parameter tensor %.3g\n",
       comm.size(), what, model, batch_sizes.size(), worst);
   CHECK(worst <= 1e-5);
+  if (reference == Mode::accumulate) {
+    // For docs/distributed.md: how far the same sums, in one process, end from one process with
+    // the global batch (no check: it measures the model's sensitivity, not ctnn's).
+    Run<Net> whole(7);
+    train(whole, data, Mode::one_process, nullptr, comm.size());
+    std::printf(
+        "  (1 process summing %d shards against 1 process with the global batch, %s: "
+        "%.3g)\n",
+        comm.size(), model, worst_relative_difference(single.net, whole.net));
+  }
   // The training moved the weights well beyond that tolerance.
   Net initial{Seed{7}};
   CHECK(worst_relative_difference(single.net, initial) > 1e-3);

@@ -12,7 +12,9 @@
 #       (they run in the README's g++ build only): the compile-cost probe (it measures the
 #       compiler), packaging (it installs and rebuilds a consumer without sanitizers), the lint
 #       and docs checks (no program of ours runs), and test_no_alloc, which replaces malloc with
-#       glibc's own and so cannot run under a sanitizer's allocator.
+#       glibc's own and so cannot run under a sanitizer's allocator. The MPI tests are not built
+#       there (-DCTNN_MPI=OFF): under ASan they take minutes each, and LeakSanitizer reports
+#       Open MPI's own allocations at exit; they run in the README's g++ build.
 # tsan  build-tsan: the tests of the parallel kernels (test_kernels_* but the scalar fallback's:
 #       every kernel, forward and backward, on one and several threads, against the reference
 #       loops), built with g++ -O1 -fsanitize=thread and run on this machine's threads.
