@@ -7,6 +7,14 @@
 /// `ctnn::mpi` target (ctnn::ctnn + MPI), which exists where CMake's find_package(MPI) finds an
 /// MPI (Debian: openmpi-bin, libopenmpi-dev).
 
+// MPI's C interface only: its C++ bindings (deprecated in MPI 2.2, gone from MPI 3) would need
+// the MPI's C++ library at link time, which `pkg-config mpi-c` does not give.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <algorithm>
