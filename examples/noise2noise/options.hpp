@@ -232,6 +232,7 @@ struct TrainOptions {
   double beta2 = 0.999;
   std::string lr_schedule = "constant";
   double rampdown_fraction = 0.3;
+  double warmup_fraction = 0;  // 0: no warm-up
   double momentum = 0.9;
   double fraction = 1.0;
   int threads = 0;  // 0: all cores
@@ -247,14 +248,22 @@ struct TrainOptions {
 /// The learning rate of step `step` (0-based, counted over the whole run) of `total` steps:
 /// `lr` throughout for the constant schedule; for "rampdown", the NVlabs Noise2Noise code's
 /// (train.py, compute_ramped_down_lrate): lr until the last `fraction` of the steps, then
-/// lr * (0.5 + cos(t pi) / 2)^2 with t going from 0 towards 1 over them.
+/// lr * (0.5 + cos(t pi) / 2)^2 with t going from 0 towards 1 over them. A warm-up
+/// (`warmup_fraction` > 0) multiplies the first `warmup_fraction` of the steps by
+/// (step + 1) / warm-up steps, a linear ramp to the full rate (Goyal et al., 2017: with a
+/// global batch k times larger and lr k times larger, as data-parallel runs use).
 inline double scheduled_lr(const TrainOptions& o, std::size_t step, std::size_t total) {
-  if (o.lr_schedule != "rampdown") return o.lr;
+  double warm = 1;
+  if (o.warmup_fraction > 0) {
+    const double warmup_steps = std::max(1.0, double(total) * o.warmup_fraction);
+    warm = std::min(1.0, (double(step) + 1) / warmup_steps);
+  }
+  if (o.lr_schedule != "rampdown") return o.lr * warm;
   const double start = double(total) * (1 - o.rampdown_fraction);
-  if (double(step) < start) return o.lr;
+  if (double(step) < start) return o.lr * warm;
   const double t = ((double(step) - start) / o.rampdown_fraction) / double(total);
   const double smooth = 0.5 + std::cos(t * 3.141592653589793) / 2;
-  return o.lr * (smooth * smooth);
+  return o.lr * warm * (smooth * smooth);
 }
 
 /// The trainer's options, bound to `o`, with their help.
@@ -298,6 +307,10 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
   add_value(app, "--rampdown-fraction", "X", o.rampdown_fraction,
             number({.low = 0, .high = 1, .high_closed = true}),
             "share of the steps the rampdown spans (default 0.3)");
+  add_value(app, "--warmup-fraction", "X", o.warmup_fraction,
+            number({.low = 0, .high = 1, .low_closed = true, .high_closed = true}),
+            "ramp the learning rate up linearly over the first X of the steps\n"
+            "(default 0: none; for a larger global batch with a scaled lr)");
   add_value(app, "--momentum", "X", o.momentum, number({.low = 0, .high = 1, .low_closed = true}),
             "SGD momentum (default 0.9; ignored by adam)");
   add_value(app, "--fraction", "X", o.fraction, number({.low = 0, .high = 1, .high_closed = true}),

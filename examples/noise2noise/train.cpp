@@ -217,9 +217,12 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
     return std::string(buf);
   };
   const std::string schedule =
-      o.lr_schedule == "rampdown"
-          ? "ramped down over the last " + g(o.rampdown_fraction * 100) + "% of the steps"
-          : "constant";
+      (o.lr_schedule == "rampdown"
+           ? "ramped down over the last " + g(o.rampdown_fraction * 100) + "% of the steps"
+           : "constant") +
+      (o.warmup_fraction > 0
+           ? ", warmed up over the first " + g(o.warmup_fraction * 100) + "% of the steps"
+           : "");
   const std::string moments = o.optimizer == "adam" ? ", betas (0.9, " + g(o.beta2) + "), eps 1e-8"
                                                     : ", momentum " + g(o.momentum);
   std::printf(
@@ -251,7 +254,10 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       (o.lr_schedule == "rampdown"
            ? " lr_schedule=rampdown:" + io::exact_double(o.rampdown_fraction) +
                  " epochs=" + std::to_string(o.epochs)
-           : "");
+           : "") +
+      (o.warmup_fraction > 0 ? " warmup=" + io::exact_double(o.warmup_fraction) +
+                                   " epochs=" + std::to_string(o.epochs)
+                             : "");
   std::vector<double> losses, psnrs;
   // Every rank must run the same recipe on the same number of pairs (the shards assume it).
   ranks.check_same(recipe, "recipe");

@@ -68,6 +68,25 @@ TEST_CASE("constant schedule: the learning rate at every step") {
     CHECK(scheduled_lr(o, step, 100) == 0.01);
 }
 
+TEST_CASE("warm-up: a linear ramp to lr over the first fraction, then the schedule") {
+  TrainOptions o;
+  o.lr = 0.01;
+  o.warmup_fraction = 0.1;
+  // 100 steps: steps 0..9 at (step + 1) / 10 of lr, then lr.
+  CHECK(scheduled_lr(o, 0, 100) == Approx(0.001).epsilon(1e-12));
+  CHECK(scheduled_lr(o, 4, 100) == Approx(0.005).epsilon(1e-12));
+  CHECK(scheduled_lr(o, 9, 100) == 0.01);
+  CHECK(scheduled_lr(o, 50, 100) == 0.01);
+  // With a rampdown, the warm-up multiplies it.
+  o.lr_schedule = "rampdown";
+  o.rampdown_fraction = 1;
+  CHECK(scheduled_lr(o, 0, 100) == Approx(0.001).epsilon(1e-12));
+  CHECK(scheduled_lr(o, 50, 100) < 0.01);
+  // Parsed, and checked.
+  CHECK(n2n::parse_train_options({"--warmup-fraction", "0.05"}).warmup_fraction == 0.05);
+  CHECK_THROWS_AS(n2n::parse_train_options({"--warmup-fraction", "1.5"}), n2n::UsageError);
+}
+
 TEST_CASE("rampdown: lr, then lr * (0.5 + cos(t pi) / 2)^2 over the last fraction") {
   TrainOptions o;
   o.lr = 0.01;
