@@ -11,6 +11,7 @@ packages=(
   libjpeg-dev   # tests/image only: writes the progressive JPEG that io::read_image must read
   libopenblas-dev python3-torch python3-numpy doxygen time
   openmpi-bin libopenmpi-dev  # data-parallel training: ctnn::mpi, its tests (docs/distributed.md)
+  procps        # pgrep: example.noise2noise_mpi finds the rank it kills
   libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )
 
