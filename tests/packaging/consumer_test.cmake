@@ -18,28 +18,23 @@ function(run)
   endif()
 endfunction()
 
-# With IMAGE, the consumer's CMake project must have defined ctnn::image and built its image
-# program (examples/consumer/image.cpp), which must run.
-function(consumer_image)
-  if(NOT IMAGE)
+# When `enabled` (IMAGE, MPI), the consumer's CMake project must have defined `target` and built
+# `program` from it, which must run: consumer_image (ctnn::image, examples/consumer/image.cpp)
+# and consumer_distributed (ctnn::mpi, distributed.cpp, run as one MPI process).
+function(consumer_optional enabled program target)
+  if(NOT enabled)
     return()
   endif()
-  if(NOT EXISTS ${WORK_DIR}/consumer_image)
-    message(FATAL_ERROR "the consumer found no ctnn::image target (no consumer_image built)")
+  if(NOT EXISTS ${WORK_DIR}/${program})
+    message(FATAL_ERROR "the consumer found no ${target} target (no ${program} built)")
   endif()
-  run(COMMAND ${WORK_DIR}/consumer_image WORKING_DIRECTORY ${WORK_DIR})
+  run(COMMAND ${WORK_DIR}/${program} WORKING_DIRECTORY ${WORK_DIR})
 endfunction()
-
-# With MPI, the consumer's project must have defined ctnn::mpi and built its data-parallel
-# program (examples/consumer/distributed.cpp), which must run (as one MPI process).
+function(consumer_image)
+  consumer_optional("${IMAGE}" consumer_image ctnn::image)
+endfunction()
 function(consumer_mpi)
-  if(NOT MPI)
-    return()
-  endif()
-  if(NOT EXISTS ${WORK_DIR}/consumer_distributed)
-    message(FATAL_ERROR "the consumer found no ctnn::mpi target (no consumer_distributed built)")
-  endif()
-  run(COMMAND ${WORK_DIR}/consumer_distributed WORKING_DIRECTORY ${WORK_DIR})
+  consumer_optional("${MPI}" consumer_distributed ctnn::mpi)
 endfunction()
 
 # The consumer's compiler flags: optimised, like a user's release build. No -march: ctnn must

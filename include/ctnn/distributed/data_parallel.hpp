@@ -65,9 +65,9 @@ class DataParallel {
   /// Rank 0's parameters and buffers replace every other rank's: call once before training
   /// (after rank 0 has loaded weights, if it does), so that every replica starts the same.
   void broadcast_from_root() {
-    pack_values();
+    pack(/*gradients=*/false);
     comm_.broadcast(fused_.data(), fused_.size());
-    unpack_values();
+    unpack(/*gradients=*/false);
     pack_integers();
     comm_.broadcast(integers_.data(), integers_.size());
     unpack_integers();
@@ -99,8 +99,7 @@ class DataParallel {
                                   " of " + std::to_string(global_count) + " samples");
     const auto start = std::chrono::steady_clock::now();
     const T weight = T(double(local_count) / double(global_count));
-    std::size_t at = pack_gradients(weight);
-    at = pack_float_buffers(at, weight);
+    const std::size_t at = pack_weighted(weight);
     fused_[at] = local_count == 0 ? T(0) : local_loss * weight;
     const std::size_t piece = std::max<std::size_t>(1, options_.bucket_bytes / sizeof(T));
     for (std::size_t first = 0; first < fused_.size(); first += piece)
@@ -110,7 +109,7 @@ class DataParallel {
       comm_.allreduce_max(integers_.data(), integers_.size());
       unpack_integers();
     }
-    unpack_gradients();
+    unpack(/*gradients=*/true);
     const T loss = fused_.back();
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++reductions_;
@@ -129,65 +128,39 @@ class DataParallel {
   std::size_t fused_bytes() const { return fused_.size() * sizeof(T); }
 
  private:
-  std::size_t pack_gradients(T weight) {
+  /// Calls f(values, offset, count) for every region of the fused buffer, in its order: each
+  /// parameter's gradient (or, with gradients false, its values), then each floating-point
+  /// buffer. Returns the offset after the last.
+  template <class F>
+  std::size_t for_each_region(bool gradients, F&& f) {
     std::size_t at = 0;
-    for (const auto& p : params_) {
+    for (auto& p : params_) {
+      f(gradients ? p.grad : p.value, at, p.size);
+      at += p.size;
+    }
+    for (auto& b : buffers_) {
+      if (b.is_integer()) continue;
+      f(b.value, at, b.size);
+      at += b.size;
+    }
+    return at;
+  }
+  std::size_t pack_weighted(T weight) {
+    return for_each_region(true, [&](const T* v, std::size_t at, std::size_t n) {
       // A rank without samples sends zeros (not 0 * a gradient that may hold anything).
-      if (weight == T(0))
-        std::fill(fused_.begin() + std::ptrdiff_t(at), fused_.begin() + std::ptrdiff_t(at + p.size),
-                  T(0));
-      else
-        for (std::size_t i = 0; i < p.size; ++i)
-          fused_[at + i] = p.grad[i] * weight;
-      at += p.size;
-    }
-    return at;
+      for (std::size_t i = 0; i < n; ++i)
+        fused_[at + i] = weight == T(0) ? T(0) : v[i] * weight;
+    });
   }
-  std::size_t pack_float_buffers(std::size_t at, T weight) {
-    for (const auto& b : buffers_) {
-      if (b.is_integer()) continue;
-      for (std::size_t i = 0; i < b.size; ++i)
-        fused_[at + i] = weight == T(0) ? T(0) : b.value[i] * weight;
-      at += b.size;
-    }
-    return at;
+  void pack(bool gradients) {
+    for_each_region(gradients, [&](const T* v, std::size_t at, std::size_t n) {
+      std::copy_n(v, n, fused_.data() + at);
+    });
   }
-  void unpack_gradients() {
-    std::size_t at = 0;
-    for (auto& p : params_) {
-      std::copy_n(fused_.data() + at, p.size, p.grad);
-      at += p.size;
-    }
-    for (auto& b : buffers_) {
-      if (b.is_integer()) continue;
-      std::copy_n(fused_.data() + at, b.size, b.value);
-      at += b.size;
-    }
-  }
-  // Parameters' values then float buffers (broadcast_from_root).
-  void pack_values() {
-    std::size_t at = 0;
-    for (const auto& p : params_) {
-      std::copy_n(p.value, p.size, fused_.data() + at);
-      at += p.size;
-    }
-    for (const auto& b : buffers_) {
-      if (b.is_integer()) continue;
-      std::copy_n(b.value, b.size, fused_.data() + at);
-      at += b.size;
-    }
-  }
-  void unpack_values() {
-    std::size_t at = 0;
-    for (auto& p : params_) {
-      std::copy_n(fused_.data() + at, p.size, p.value);
-      at += p.size;
-    }
-    for (auto& b : buffers_) {
-      if (b.is_integer()) continue;
-      std::copy_n(fused_.data() + at, b.size, b.value);
-      at += b.size;
-    }
+  void unpack(bool gradients) {
+    for_each_region(gradients, [&](T* v, std::size_t at, std::size_t n) {
+      std::copy_n(fused_.data() + at, n, v);
+    });
   }
   void pack_integers() {
     std::size_t at = 0;
