@@ -5,6 +5,7 @@
 /// computed by exactly one item, in a fixed order; no reduction is split between threads), so
 /// results are bit-identical for any number of threads.
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 
@@ -56,10 +57,10 @@ void run_items_on_threads(std::size_t count, F& body, std::size_t threads) {
   std::atomic<std::size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
-  auto work = [&] {
+  auto work = [&](std::size_t slot) {
     try {
       for (std::size_t i = next++; i < count; i = next++)
-        body(i);
+        body(i, slot);
     } catch (...) {
       const std::lock_guard lock(error_mutex);
       if (!error) error = std::current_exception();
@@ -67,8 +68,8 @@ void run_items_on_threads(std::size_t count, F& body, std::size_t threads) {
   };
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < threads; ++t)
-    pool.emplace_back(work);
-  work();
+    pool.emplace_back(work, t);
+  work(0);
   for (auto& thread : pool)
     thread.join();
   if (error) std::rethrow_exception(error);
@@ -93,16 +94,22 @@ inline int num_threads() {
 
 namespace kernels {
 
-/// Runs body(i) for i in [0, count). Each item writes its own outputs in a fixed order, so
-/// which thread runs which item (TBB's auto partitioner decides, stealing work from busy
-/// threads) changes nothing in the result: it is the same for any thread count. An exception
-/// thrown by an item reaches the caller.
+/// The number of workspace slots parallel_items_in_slots may name: at least one per thread
+/// that can run items at the same time.
+inline std::size_t max_slots() {
+  return std::max<std::size_t>({std::size_t(tbb::this_task_arena::max_concurrency()),
+                                std::size_t(num_threads()), 2});
+}
+
+/// Runs body(i, slot) for i in [0, count), where slot < max_slots() is the same for no two
+/// items running at the same time: an item may use slot's share of a workspace as scratch.
+/// Otherwise as parallel_items: an item's outputs must not depend on its slot.
 template <class F>
-void parallel_items(std::size_t count, F&& body) {
+void parallel_items_in_slots(std::size_t count, F&& body) {
   if (count == 0) return;
   if (count == 1 || num_threads() == 1) {
     for (std::size_t i = 0; i < count; ++i)
-      body(i);
+      body(i, std::size_t(0));
     return;
   }
 #ifdef CTNN_DETAIL_TSAN
@@ -110,10 +117,20 @@ void parallel_items(std::size_t count, F&& body) {
 #else
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, 1),
                     [&](const tbb::blocked_range<std::size_t>& r) {
+                      const auto slot = std::size_t(tbb::this_task_arena::current_thread_index());
                       for (std::size_t i = r.begin(); i != r.end(); ++i)
-                        body(i);
+                        body(i, slot);
                     });
 #endif
+}
+
+/// Runs body(i) for i in [0, count). Each item writes its own outputs in a fixed order, so
+/// which thread runs which item (TBB's auto partitioner decides, stealing work from busy
+/// threads) changes nothing in the result: it is the same for any thread count. An exception
+/// thrown by an item reaches the caller.
+template <class F>
+void parallel_items(std::size_t count, F&& body) {
+  parallel_items_in_slots(count, [&](std::size_t i, std::size_t) { body(i); });
 }
 
 }  // namespace kernels

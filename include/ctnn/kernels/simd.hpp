@@ -92,6 +92,17 @@ inline constexpr int width = int(vec::size);
 inline vec load(const float* p) {
   return vec::load_unaligned(p);
 }
+
+/// v[l] = base[index[l]] for every lane l; index holds `width` offsets.
+#if defined(CTNN_KERNELS_SCALAR) || (!XSIMD_WITH_SSE2 && !XSIMD_WITH_NEON)
+inline vec gather(const float* base, const std::int32_t* index) {
+  return vec(base[index[0]]);
+}
+#else
+inline vec gather(const float* base, const std::int32_t* index) {
+  return vec::gather(base, xsimd::batch<std::int32_t>::load_unaligned(index));
+}
+#endif
 inline void store(float* p, vec v) {
   v.store_unaligned(p);
 }

@@ -49,6 +49,7 @@ struct Transform<2> {
   static constexpr int m = 2, alpha = 4;
   static constexpr float bt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
   static constexpr double g[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static constexpr float gf[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
   static constexpr float at[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
 };
 
@@ -63,6 +64,12 @@ struct Transform<4> {
                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                     {0, 0, 1}};
+  static constexpr float gf[6][3] = {{1.0f / 4, 0, 0},
+                                     {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                     {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                     {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                     {1.0f / 24, -1.0f / 12, 1.0f / 6},
                                      {0, 0, 1}};
   static constexpr float at[4][6] = {
       {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
@@ -121,12 +128,14 @@ template <int R, int C, class V>
   }
 }
 
-/// Where one tile of a chunk lives: its sample, its top-left output position, and whether its
-/// whole input patch lies inside the input (no zero padding to apply).
+/// Where one tile of a chunk lives: its sample, its top-left output position, whether its
+/// whole input patch lies inside the input (no zero padding to apply) and whether the whole
+/// tile lies inside the output.
 struct TileInfo {
   std::int32_t sample;
   std::int32_t oy, ox;
   bool interior;
+  bool full;
 };
 
 }  // namespace detail
@@ -156,40 +165,55 @@ class WinogradConv {
   static constexpr int MRW = ip.mr, NRW = ip.n;
   static constexpr int wpanels = gemm::ceil_div(O, MRW), wblocks = gemm::ceil_div(C, NRW);
 
-  /// Tiles per chunk: the transformed input and output (or dy) of a chunk stay within about
-  /// 8 MB, a whole number of GEMM column tiles.
-  static constexpr std::size_t budget = std::size_t(2) << 20;  // floats
-  static constexpr int chunk_tiles = [] {
+  /// Backward-weight reduces over the tiles in chunks whose transformed input and dy take
+  /// about 8 MB: long rows for its micro-kernel. Rows are whole GEMM tiles apart, and an odd
+  /// number of cache lines so that walking the channels does not keep hitting the same L1
+  /// sets.
+  static constexpr int weight_chunk = [] {
     const std::size_t per_tile = std::size_t(A2) * (C + O);
-    const std::size_t t = std::clamp<std::size_t>(budget / per_tile, NR, 1 << 16);
-    return int(t / NR * NR);
+    return int(std::clamp<std::size_t>((std::size_t(2) << 20) / per_tile, NR, 1 << 16) / NR * NR);
   }();
-  /// Distance between the tile rows of V: whole GEMM tiles, and an odd number of cache lines
-  /// so that walking the channels does not keep hitting the same L1 sets.
   static constexpr std::size_t row_stride = [] {
-    const std::size_t r = simd::round_up(std::size_t(chunk_tiles), std::size_t(NR));
-    const std::size_t c = simd::round_up(r, 16);
+    const std::size_t c = simd::round_up(std::size_t(weight_chunk), 16);
     return (c / 16) % 2 ? c : c + 16;
   }();
-  /// Panels of output channels per forward work item: the item's transformed-output scratch
-  /// (alpha^2 x PG x MR x NR floats) stays within about 48 KB.
-  static constexpr int PG = std::clamp(12 * 1024 / (A2 * MR * NR), 1, panels);
-  static constexpr int pgroups = gemm::ceil_div(panels, PG);
+  /// Floats of one forward work item's scratch: the transformed input and output of NR tiles.
+  static constexpr std::size_t slot_size =
+      simd::round_up(std::size_t(A2) * (C + panels * MR) * NR, 16);
 
   /// y = correlation(x, g) + bias over n samples, g(o, c, ky, kx) the 3x3 filters; bias may be
   /// null. Overwrites y.
+  ///
+  /// One work item per NR consecutive tiles does the whole pipeline (input transform, the
+  /// alpha^2 GEMMs, output transform) in its own scratch, which stays in the core's L2 cache;
+  /// only U is shared, read by every item.
   template <class Filter>
   void forward(Filter&& g, const float* x, const float* bias, float* y, std::size_t n) {
     transform_filters(g);
     const std::size_t total = n * tiles_per_sample;
-    float* v = v_.reserve(std::size_t(A2) * C * row_stride);
-    tile_info_.resize(std::size_t(chunk_tiles));
-    for (std::size_t t0 = 0; t0 < total; t0 += chunk_tiles) {
-      const int tc = int(std::min<std::size_t>(chunk_tiles, total - t0));
-      describe_tiles(t0, tc);
-      transform_input(x, v, tc);
-      multiply_and_store(v, bias, y, tc);
-    }
+    float* scratch = v_.reserve(max_slots() * slot_size);
+    const float* u = u_.data();
+    parallel_items_in_slots(
+        gemm::ceil_div(int(total), NR), [&](std::size_t item, std::size_t slot) {
+          detail::TileInfo tiles[NR];
+          const int tc = int(std::min<std::size_t>(NR, total - item * NR));
+          describe_tiles(item * NR, tc, tiles);
+          float* vq = scratch + slot * slot_size;     // [xi][c][NR]
+          float* mq = vq + std::size_t(A2) * C * NR;  // [xi][panels * MR][NR]
+          for (int c = 0; c < C; ++c)
+            for (int gr = 0; gr < NV; ++gr)
+              input_group(x, c, tiles + gr * W, tc - gr * W, vq + std::size_t(c) * NR + gr * W,
+                          std::size_t(C) * NR);
+          for (int xi = 0; xi < A2; ++xi)
+            for (int p = 0; p < panels; ++p)
+              gemm::op_tile<MR, NV, one_tap>(u + (std::size_t(xi) * panels + p) * C * MR,
+                                             vq + std::size_t(xi) * C * NR, std::ptrdiff_t(NR), C,
+                                             mq + (std::size_t(xi) * panels + p) * MR * NR, NR);
+          for (int o = 0; o < O; ++o)
+            for (int gr = 0; gr < NV && gr * W < tc; ++gr)
+              output_group(mq + std::size_t(o) * NR + gr * W, std::size_t(panels) * MR * NR, o,
+                           bias ? bias[o] : 0.0f, tiles + gr * W, tc - gr * W, y);
+        });
   }
 
   /// dw[o][c][ky][kx] += gradient of forward w.r.t. g, given x and dy.
@@ -199,12 +223,34 @@ class WinogradConv {
     float* z = z_.reserve(std::size_t(A2) * O * row_stride);
     float* du = du_.reserve(std::size_t(A2) * O * C);
     std::fill(du, du + std::size_t(A2) * O * C, 0.0f);
-    tile_info_.resize(std::size_t(chunk_tiles));
-    for (std::size_t t0 = 0; t0 < total; t0 += chunk_tiles) {
-      const int tc = int(std::min<std::size_t>(chunk_tiles, total - t0));
-      describe_tiles(t0, tc);
-      transform_input(x, v, tc);
-      transform_output_gradient(dy, z, tc);
+    tile_info_.resize(std::size_t(weight_chunk));
+    for (std::size_t t0 = 0; t0 < total; t0 += weight_chunk) {
+      const int tc = int(std::min<std::size_t>(weight_chunk, total - t0));
+      describe_tiles(t0, tc, tile_info_.data());
+      const int groups = gemm::ceil_div(tc, W);
+      const int padded = int(simd::round_up(std::size_t(tc), std::size_t(NR)));
+      constexpr int GB = 8;  // lane groups per work item
+      const int blocks = gemm::ceil_div(groups, GB);
+      // V[xi][c][k] and Z[xi][o][k], rows row_stride apart, zero past tc up to padded.
+      parallel_items(std::size_t(C + O) * blocks, [&](std::size_t item) {
+        const int row = int(item / blocks), b = int(item % blocks);
+        for (int gr = b * GB; gr < std::min(groups, (b + 1) * GB); ++gr) {
+          const detail::TileInfo* t = tile_info_.data() + gr * W;
+          if (row < C)
+            input_group(x, row, t, tc - gr * W, v + std::size_t(row) * row_stride + gr * W,
+                        std::size_t(C) * row_stride);
+          else
+            output_gradient_group(dy, row - C, t, tc - gr * W,
+                                  z + std::size_t(row - C) * row_stride + gr * W,
+                                  std::size_t(O) * row_stride);
+        }
+        if (b == blocks - 1)
+          for (int xi = 0; xi < A2; ++xi) {
+            float* r = row < C ? v + (std::size_t(xi) * C + row) * row_stride
+                               : z + (std::size_t(xi) * O + row - C) * row_stride;
+            std::fill(r + groups * W, r + padded, 0.0f);
+          }
+      });
       reduce_tiles(z, v, du, tc);
     }
     filter_gradient(du, dw);
@@ -215,198 +261,193 @@ class WinogradConv {
   template <class Filter>
   void transform_filters(Filter& g) {
     float* u = u_.reserve(std::size_t(A2) * panels * MR * C);
-    parallel_items(std::size_t(panels), [&](std::size_t p) {
+    constexpr int cblocks = gemm::ceil_div(C, W);
+    // One item per panel and block of W input channels, one channel per lane: G g G^T in
+    // float (the transform's own rounding is part of the stated error bound).
+    parallel_items(std::size_t(panels) * cblocks, [&](std::size_t item) {
+      const int p = int(item / cblocks), c0 = int(item % cblocks) * W;
+      const int lanes = std::min(W, C - c0);
+      alignas(64) float gg[9 * W];
+      alignas(64) float out[A2 * W];
       for (int i = 0; i < MR; ++i) {
-        const int o = int(p) * MR + i;
-        for (int c = 0; c < C; ++c) {
-          double gu[alpha][alpha] = {};
-          if (o < O) {
-            double gg[3][3], tmp[alpha][3];
-            for (int ky = 0; ky < 3; ++ky)
-              for (int kx = 0; kx < 3; ++kx)
-                gg[ky][kx] = double(g(o, c, ky, kx));
-            for (int a = 0; a < alpha; ++a)
-              for (int kx = 0; kx < 3; ++kx)
-                tmp[a][kx] =
-                    T::g[a][0] * gg[0][kx] + T::g[a][1] * gg[1][kx] + T::g[a][2] * gg[2][kx];
-            for (int a = 0; a < alpha; ++a)
-              for (int b = 0; b < alpha; ++b)
-                gu[a][b] = tmp[a][0] * T::g[b][0] + tmp[a][1] * T::g[b][1] + tmp[a][2] * T::g[b][2];
-          }
-          for (int xi = 0; xi < A2; ++xi)
-            u[((std::size_t(xi) * panels + p) * C + c) * MR + i] =
-                float(gu[xi / alpha][xi % alpha]);
+        const int o = p * MR + i;
+        for (int l = 0; l < W; ++l)
+          for (int k = 0; k < 9; ++k)
+            gg[k * W + l] = o < O && l < lanes ? float(g(o, c0 + l, k / 3, k % 3)) : 0.0f;
+        simd::vec f[9], t[alpha * 3], r[A2];
+        for (int k = 0; k < 9; ++k)
+          f[k] = simd::load(gg + k * W);
+#pragma GCC unroll 4
+        for (int kx = 0; kx < 3; ++kx)
+          detail::apply(T::gf, f + kx, 3, t + kx, 3);
+#pragma GCC unroll 8
+        for (int a = 0; a < alpha; ++a)
+          detail::apply(T::gf, t + a * 3, 1, r + a * alpha, 1);
+        for (int xi = 0; xi < A2; ++xi)
+          simd::store(out + xi * W, r[xi]);
+        for (int xi = 0; xi < A2; ++xi) {
+          float* dst = u + ((std::size_t(xi) * panels + p) * C + c0) * MR + i;
+          for (int l = 0; l < lanes; ++l)
+            dst[l * MR] = out[xi * W + l];
         }
       }
     });
   }
 
-  /// Tile t0 + k of the batch for k < tc.
-  void describe_tiles(std::size_t t0, int tc) {
+  /// Tiles t0 .. t0 + tc - 1 of the batch.
+  static void describe_tiles(std::size_t t0, int tc, detail::TileInfo* out) {
     for (int k = 0; k < tc; ++k) {
       const std::size_t t = t0 + std::size_t(k);
       const int s = int(t / tiles_per_sample), r = int(t % tiles_per_sample);
       const int oy = (r / tiles_x) * M, ox = (r % tiles_x) * M;
       const int iy = oy - P.pad, ix = ox - P.pad;
-      tile_info_[std::size_t(k)] = {
-          s, oy, ox, iy >= 0 && ix >= 0 && iy + alpha <= P.in_h && ix + alpha <= P.in_w};
+      out[k] = {s, oy, ox, iy >= 0 && ix >= 0 && iy + alpha <= P.in_h && ix + alpha <= P.in_w,
+                oy + M <= P.out_h && ox + M <= P.out_w};
     }
   }
 
-  /// V[xi][c][k] for the chunk's tiles; lanes past tc are zero.
-  void transform_input(const float* x, float* v, int tc) {
-    const int groups = gemm::ceil_div(tc, W);
-    const int padded = int(simd::round_up(std::size_t(tc), std::size_t(NR)));
-    constexpr int GB = 8;  // lane groups per work item
-    const int blocks = gemm::ceil_div(groups, GB);
-    parallel_items(std::size_t(C) * blocks, [&](std::size_t item) {
-      const int c = int(item / blocks), b = int(item % blocks);
-      alignas(64) float patch[A2 * W];
-      for (int grp = b * GB; grp < std::min(groups, (b + 1) * GB); ++grp) {
-        const int k0 = grp * W;
-        for (int l = 0; l < W; ++l) {
-          const int k = k0 + l;
-          if (k >= tc) {
-            for (int e = 0; e < A2; ++e)
-              patch[e * W + l] = 0.0f;
-            continue;
-          }
-          const auto& ti = tile_info_[std::size_t(k)];
-          const float* xc =
-              x + std::size_t(ti.sample) * P.in_size() + std::size_t(c) * P.in_h * P.in_w;
-          const int iy = ti.oy - P.pad, ix = ti.ox - P.pad;
-          if (ti.interior) {
-            const float* src = xc + std::ptrdiff_t(iy) * P.in_w + ix;
-            for (int r = 0; r < alpha; ++r)
-              for (int j = 0; j < alpha; ++j)
-                patch[(r * alpha + j) * W + l] = src[r * P.in_w + j];
-          } else {
-            for (int r = 0; r < alpha; ++r)
-              for (int j = 0; j < alpha; ++j) {
-                const int yy = iy + r, xx = ix + j;
-                patch[(r * alpha + j) * W + l] = yy >= 0 && yy < P.in_h && xx >= 0 && xx < P.in_w
-                                                     ? xc[std::ptrdiff_t(yy) * P.in_w + xx]
-                                                     : 0.0f;
-              }
-          }
-        }
-        // B^T d B: columns first, then rows.
-        simd::vec d[A2], t[A2];
-        for (int e = 0; e < A2; ++e)
-          d[e] = simd::load(patch + e * W);
+  /// Offsets of W tiles from the first, for one gather per patch element, if all W are there
+  /// and pass `usable`; false otherwise (and always without SIMD, or for samples too large for
+  /// 32-bit offsets).
+  template <class Usable>
+  static bool tile_offsets(const detail::TileInfo* t, int avail, std::size_t sample_size, int width,
+                           int shift, Usable usable, std::int32_t* offset, std::ptrdiff_t& origin) {
+    if (!simd::enabled || sample_size > (std::size_t(1) << 30) || avail < W) return false;
+    auto at = [&](const detail::TileInfo& ti) {
+      return std::ptrdiff_t(ti.sample) * std::ptrdiff_t(sample_size) +
+             std::ptrdiff_t(ti.oy - shift) * width + (ti.ox - shift);
+    };
+    origin = at(t[0]);
+    for (int l = 0; l < W; ++l) {
+      if (!usable(t[l])) return false;
+      offset[l] = std::int32_t(at(t[l]) - origin);
+    }
+    return true;
+  }
+
+  /// Transforms channel c's patches of the W tiles t[0..W) (those past avail are zero) and
+  /// stores value xi at dst + xi * xi_stride, one tile per lane.
+  void input_group(const float* x, int c, const detail::TileInfo* t, int avail, float* dst,
+                   std::size_t xi_stride) const {
+    simd::vec d[A2], tmp[A2];
+    alignas(64) std::int32_t offset[W];
+    std::ptrdiff_t origin = 0;
+    const float* xc = x + std::size_t(c) * P.in_h * P.in_w;
+    if (tile_offsets(
+            t, avail, P.in_size(), P.in_w, P.pad,
+            [](const detail::TileInfo& ti) { return ti.interior; }, offset, origin)) {
+#pragma GCC unroll 8
+      for (int r = 0; r < alpha; ++r)
 #pragma GCC unroll 8
         for (int j = 0; j < alpha; ++j)
-          detail::apply(T::bt, d + j, alpha, t + j, alpha);
-#pragma GCC unroll 8
-        for (int i = 0; i < alpha; ++i)
-          detail::apply(T::bt, t + i * alpha, 1, d + i * alpha, 1);
-        for (int e = 0; e < A2; ++e)
-          simd::store(v + (std::size_t(e) * C + c) * row_stride + k0, d[e]);
-      }
-      // Zero the columns between the last group and the GEMM's last column tile.
-      if (b == blocks - 1)
-        for (int e = 0; e < A2; ++e)
-          std::fill(v + (std::size_t(e) * C + c) * row_stride + groups * W,
-                    v + (std::size_t(e) * C + c) * row_stride + padded, 0.0f);
-    });
-  }
-
-  /// Mx = U V per xi, then y = A^T Mx A (+ bias) into the output tiles.
-  void multiply_and_store(const float* v, const float* bias, float* y, int tc) {
-    const float* u = u_.data();
-    const int qtiles = gemm::ceil_div(tc, NR);
-    parallel_items(std::size_t(qtiles) * pgroups, [&](std::size_t item) {
-      const int q = int(item / pgroups), pg = int(item % pgroups);
-      const int p0 = pg * PG, p1 = std::min(panels, p0 + PG);
-      alignas(64) float mx[A2 * PG * MR * NR];
-      for (int xi = 0; xi < A2; ++xi) {
-        const float* vb = v + std::size_t(xi) * C * row_stride + std::size_t(q) * NR;
-        for (int p = p0; p < p1; ++p)
-          gemm::op_tile<MR, NV, one_tap>(u + (std::size_t(xi) * panels + p) * C * MR, vb,
-                                         std::ptrdiff_t(row_stride), C,
-                                         mx + (std::size_t(p - p0) * A2 + xi) * MR * NR, NR);
-      }
-      for (int p = p0; p < p1; ++p)
-        for (int i = 0; i < MR && p * MR + i < O; ++i) {
-          const int o = p * MR + i;
-          const float b = bias ? bias[o] : 0.0f;
-          for (int nv = 0; nv < NV; ++nv) {
-            const int k0 = q * NR + nv * W;
-            if (k0 >= tc) break;
-            const float* src = mx + std::size_t(p - p0) * A2 * MR * NR + i * NR + nv * W;
-            simd::vec e[A2], t[M * alpha];
-            for (int xi = 0; xi < A2; ++xi)
-              e[xi] = simd::load(src + std::size_t(xi) * MR * NR);
-#pragma GCC unroll 8
-            for (int j = 0; j < alpha; ++j)
-              detail::apply(T::at, e + j, alpha, t + j, alpha);
-            alignas(64) float out[M * M * W];
-#pragma GCC unroll 8
-            for (int a = 0; a < M; ++a) {
-              simd::vec r[M];
-              detail::apply(T::at, t + a * alpha, 1, r, 1);
-              for (int bb = 0; bb < M; ++bb)
-                simd::store(out + (a * M + bb) * W, r[bb] + simd::vec(b));
-            }
-            for (int l = 0; l < W && k0 + l < tc; ++l) {
-              const auto& ti = tile_info_[std::size_t(k0 + l)];
-              float* yt = y + std::size_t(ti.sample) * P.out_size() +
-                          (std::size_t(o) * P.out_h + ti.oy) * P.out_w + ti.ox;
-              const int rows = std::min(M, P.out_h - ti.oy), cols = std::min(M, P.out_w - ti.ox);
-              for (int a = 0; a < rows; ++a)
-                for (int bb = 0; bb < cols; ++bb)
-                  yt[a * P.out_w + bb] = out[(a * M + bb) * W + l];
-            }
+          d[r * alpha + j] = simd::gather(xc + origin + r * P.in_w + j, offset);
+    } else {
+      alignas(64) float patch[A2 * W];
+      for (int l = 0; l < W; ++l) {
+        const bool here = l < avail;
+        const int iy = here ? t[l].oy - P.pad : 0, ix = here ? t[l].ox - P.pad : 0;
+        const float* xs = here ? xc + std::size_t(t[l].sample) * P.in_size() : xc;
+        for (int r = 0; r < alpha; ++r)
+          for (int j = 0; j < alpha; ++j) {
+            const int yy = iy + r, xx = ix + j;
+            patch[(r * alpha + j) * W + l] =
+                here && yy >= 0 && yy < P.in_h && xx >= 0 && xx < P.in_w
+                    ? xs[std::ptrdiff_t(yy) * P.in_w + xx]
+                    : 0.0f;
           }
-        }
-    });
+      }
+      for (int e = 0; e < A2; ++e)
+        d[e] = simd::load(patch + e * W);
+    }
+    // B^T d B: columns first, then rows.
+#pragma GCC unroll 8
+    for (int j = 0; j < alpha; ++j)
+      detail::apply(T::bt, d + j, alpha, tmp + j, alpha);
+#pragma GCC unroll 8
+    for (int i = 0; i < alpha; ++i)
+      detail::apply(T::bt, tmp + i * alpha, 1, d + i * alpha, 1);
+    for (int e = 0; e < A2; ++e)
+      simd::store(dst + e * xi_stride, d[e]);
   }
 
-  /// Z[xi][o][k] = (A dY A^T)[xi] for the chunk's tiles (dY zero outside the output); lanes
-  /// past tc are zero.
-  void transform_output_gradient(const float* dy, float* z, int tc) {
-    const int groups = gemm::ceil_div(tc, W);
-    const int padded = int(simd::round_up(std::size_t(tc), std::size_t(NR)));
-    constexpr int GB = 8;
-    const int blocks = gemm::ceil_div(groups, GB);
-    parallel_items(std::size_t(O) * blocks, [&](std::size_t item) {
-      const int o = int(item / blocks), b = int(item % blocks);
-      alignas(64) float patch[M * M * W];
-      for (int grp = b * GB; grp < std::min(groups, (b + 1) * GB); ++grp) {
-        const int k0 = grp * W;
-        for (int l = 0; l < W; ++l) {
-          const int k = k0 + l;
-          int rows = 0, cols = 0;
-          const float* src = nullptr;
-          if (k < tc) {
-            const auto& ti = tile_info_[std::size_t(k)];
-            src = dy + std::size_t(ti.sample) * P.out_size() +
+  /// y tiles of output channel o for the W tiles t[0..min(W, avail)): A^T Mx A + b, Mx value
+  /// xi at src + xi * xi_stride, one tile per lane.
+  static void output_group(const float* src, std::size_t xi_stride, int o, float b,
+                           const detail::TileInfo* t, int avail, float* y) {
+    simd::vec e[A2], tmp[M * alpha];
+    for (int xi = 0; xi < A2; ++xi)
+      e[xi] = simd::load(src + xi * xi_stride);
+#pragma GCC unroll 8
+    for (int j = 0; j < alpha; ++j)
+      detail::apply(T::at, e + j, alpha, tmp + j, alpha);
+    alignas(64) float out[M * M * W];
+#pragma GCC unroll 8
+    for (int a = 0; a < M; ++a) {
+      simd::vec r[M];
+      detail::apply(T::at, tmp + a * alpha, 1, r, 1);
+      for (int bb = 0; bb < M; ++bb)
+        simd::store(out + (a * M + bb) * W, r[bb] + simd::vec(b));
+    }
+    for (int l = 0; l < std::min(W, avail); ++l) {
+      const auto& ti = t[l];
+      float* yt = y + std::size_t(ti.sample) * P.out_size() +
                   (std::size_t(o) * P.out_h + ti.oy) * P.out_w + ti.ox;
-            rows = std::min(M, P.out_h - ti.oy);
-            cols = std::min(M, P.out_w - ti.ox);
-          }
-          for (int a = 0; a < M; ++a)
-            for (int bb = 0; bb < M; ++bb)
-              patch[(a * M + bb) * W + l] = a < rows && bb < cols ? src[a * P.out_w + bb] : 0.0f;
-        }
-        // A dY A^T: columns then rows, with A = (A^T)^T.
-        simd::vec d[M * M], t[alpha * M], zz[A2];
-        for (int e = 0; e < M * M; ++e)
-          d[e] = simd::load(patch + e * W);
-#pragma GCC unroll 8
-        for (int j = 0; j < M; ++j)
-          detail::apply_transposed(T::at, d + j, M, t + j, M);
-#pragma GCC unroll 8
-        for (int i = 0; i < alpha; ++i)
-          detail::apply_transposed(T::at, t + i * M, 1, zz + i * alpha, 1);
-        for (int e = 0; e < A2; ++e)
-          simd::store(z + (std::size_t(e) * O + o) * row_stride + k0, zz[e]);
+      if (ti.full) {
+#pragma GCC unroll 4
+        for (int a = 0; a < M; ++a)
+#pragma GCC unroll 4
+          for (int bb = 0; bb < M; ++bb)
+            yt[a * P.out_w + bb] = out[(a * M + bb) * W + l];
+        continue;
       }
-      if (b == blocks - 1)
-        for (int e = 0; e < A2; ++e)
-          std::fill(z + (std::size_t(e) * O + o) * row_stride + groups * W,
-                    z + (std::size_t(e) * O + o) * row_stride + padded, 0.0f);
-    });
+      const int rows = std::min(M, P.out_h - ti.oy), cols = std::min(M, P.out_w - ti.ox);
+      for (int a = 0; a < rows; ++a)
+        for (int bb = 0; bb < cols; ++bb)
+          yt[a * P.out_w + bb] = out[(a * M + bb) * W + l];
+    }
+  }
+
+  /// A dY A^T for output channel o of the W tiles t[0..W) (dY zero outside the output and
+  /// past avail), value xi stored at dst + xi * xi_stride.
+  void output_gradient_group(const float* dy, int o, const detail::TileInfo* t, int avail,
+                             float* dst, std::size_t xi_stride) const {
+    simd::vec d[M * M], tmp[alpha * M], z[A2];
+    alignas(64) std::int32_t offset[W];
+    std::ptrdiff_t origin = 0;
+    const float* dyc = dy + std::size_t(o) * P.out_h * P.out_w;
+    if (tile_offsets(
+            t, avail, P.out_size(), P.out_w, 0, [](const detail::TileInfo& ti) { return ti.full; },
+            offset, origin)) {
+#pragma GCC unroll 4
+      for (int a = 0; a < M; ++a)
+#pragma GCC unroll 4
+        for (int b = 0; b < M; ++b)
+          d[a * M + b] = simd::gather(dyc + origin + a * P.out_w + b, offset);
+    } else {
+      alignas(64) float patch[M * M * W];
+      for (int l = 0; l < W; ++l) {
+        const bool here = l < avail;
+        const int rows = here ? std::min(M, P.out_h - t[l].oy) : 0;
+        const int cols = here ? std::min(M, P.out_w - t[l].ox) : 0;
+        const float* src = here ? dyc + std::size_t(t[l].sample) * P.out_size() +
+                                      std::size_t(t[l].oy) * P.out_w + t[l].ox
+                                : dyc;
+        for (int a = 0; a < M; ++a)
+          for (int b = 0; b < M; ++b)
+            patch[(a * M + b) * W + l] = a < rows && b < cols ? src[a * P.out_w + b] : 0.0f;
+      }
+      for (int e = 0; e < M * M; ++e)
+        d[e] = simd::load(patch + e * W);
+    }
+    // A dY A^T: columns then rows, with A = (A^T)^T.
+#pragma GCC unroll 8
+    for (int j = 0; j < M; ++j)
+      detail::apply_transposed(T::at, d + j, M, tmp + j, M);
+#pragma GCC unroll 8
+    for (int i = 0; i < alpha; ++i)
+      detail::apply_transposed(T::at, tmp + i * M, 1, z + i * alpha, 1);
+    for (int e = 0; e < A2; ++e)
+      simd::store(dst + e * xi_stride, z[e]);
   }
 
   /// du[xi][o][c] += sum over the chunk's tiles of Z[xi][o][k] V[xi][c][k]. Each (xi, o
@@ -435,24 +476,36 @@ class WinogradConv {
 
   /// dw[o][c] += G^T dU[o][c] G.
   void filter_gradient(const float* du, float* dw) {
-    parallel_items(std::size_t(O), [&](std::size_t o) {
-      for (int c = 0; c < C; ++c) {
-        double tmp[3][alpha];
-        for (int ky = 0; ky < 3; ++ky)
-          for (int b = 0; b < alpha; ++b) {
-            double s = 0;
-            for (int a = 0; a < alpha; ++a)
-              s += T::g[a][ky] * double(du[(std::size_t(a * alpha + b) * O + o) * C + c]);
-            tmp[ky][b] = s;
-          }
-        float* d = dw + (o * C + std::size_t(c)) * 9;
-        for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx) {
-            double s = 0;
-            for (int b = 0; b < alpha; ++b)
-              s += tmp[ky][b] * T::g[b][kx];
-            d[ky * 3 + kx] += float(s);
-          }
+    constexpr int cblocks = gemm::ceil_div(C, W);
+    // One input channel per lane: dU[.][o][c] is contiguous over c.
+    parallel_items(std::size_t(O) * cblocks, [&](std::size_t item) {
+      const int o = int(item / cblocks), c0 = int(item % cblocks) * W;
+      const int lanes = std::min(W, C - c0);
+      alignas(64) float in[A2 * W];
+      simd::vec e[A2], t[3 * alpha], r[9];
+      for (int xi = 0; xi < A2; ++xi) {
+        const float* src = du + (std::size_t(xi) * O + o) * C + c0;
+        if (lanes == W) {
+          e[xi] = simd::load(src);
+        } else {
+          for (int l = 0; l < W; ++l)
+            in[xi * W + l] = l < lanes ? src[l] : 0.0f;
+          e[xi] = simd::load(in + xi * W);
+        }
+      }
+#pragma GCC unroll 8
+      for (int b = 0; b < alpha; ++b)
+        detail::apply_transposed(T::gf, e + b, alpha, t + b, alpha);
+#pragma GCC unroll 4
+      for (int ky = 0; ky < 3; ++ky)
+        detail::apply_transposed(T::gf, t + ky * alpha, 1, r + ky * 3, 1);
+      alignas(64) float out[9 * W];
+      for (int k = 0; k < 9; ++k)
+        simd::store(out + k * W, r[k]);
+      for (int l = 0; l < lanes; ++l) {
+        float* d = dw + (std::size_t(o) * C + c0 + l) * 9;
+        for (int k = 0; k < 9; ++k)
+          d[k] += out[k * W + l];
       }
     });
   }
