@@ -203,3 +203,40 @@ TEST_CASE("Winograd results do not depend on the thread count", "[kernels][winog
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(two.data(), again.data(), two.size() * sizeof(float)) == 0);
 }
+
+TEST_CASE("ConvKernel runs Winograd where the model plans it, and direct when told",
+          "[kernels][winograd]") {
+  // The final model's 100-channel layer: the model plans F(4x4, 3x3) for all three passes on
+  // every machine the project targets (AVX2 and AVX-512); the 3-channel layer stays direct.
+  constexpr ConvGeometry G = conv3(100, 100, 0, 30, 30);
+  using Kernel = ctnn::kernels::ConvKernel<G, float>;
+  using ctnn::kernels::ConvPass;
+  STATIC_REQUIRE(Kernel::forward_plan.winograd);
+  STATIC_REQUIRE(Kernel::forward_plan.tile == 4);
+  STATIC_REQUIRE(Kernel::backward_data_plan.winograd);
+  STATIC_REQUIRE_FALSE(
+      ctnn::kernels::ConvKernel<conv3(3, 100, 0, 32, 32), float>::forward_plan.winograd);
+
+  const std::size_t n = 3;
+  const auto x = random_vec(n * G.in_size(), 21);
+  const auto w = random_vec(G.weight_size(), 22);
+  const auto b = random_vec(std::size_t(G.out_channels), 23);
+  const auto dy = random_vec(n * G.out_size(), 24);
+  auto run = [&](ctnn::ConvAlgorithm a) {
+    ctnn::set_conv_algorithm(a);
+    CHECK(Kernel::uses_winograd(ConvPass::forward) == (a == ctnn::ConvAlgorithm::automatic));
+    Kernel k;
+    std::vector<float> out(n * G.out_size() + n * G.in_size() + G.weight_size(), 0.0f);
+    k.forward(x.data(), w.data(), b.data(), out.data(), n);
+    k.backward_data(dy.data(), w.data(), out.data() + n * G.out_size(), n);
+    k.backward_weight(x.data(), dy.data(), out.data() + n * (G.out_size() + G.in_size()), n);
+    ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::automatic);
+    return out;
+  };
+  const auto direct = run(ctnn::ConvAlgorithm::direct);
+  const auto wino = run(ctnn::ConvAlgorithm::automatic);
+  // Different algorithms: not bit-identical, but within Winograd's bound of each other.
+  CHECK(std::memcmp(direct.data(), wino.data(), direct.size() * sizeof(float)) != 0);
+  const std::vector<double> ref(direct.begin(), direct.end());
+  CHECK(rel_err(wino, ref) < winograd_bound(4, 9.0 * 100) + winograd_bound(2, 9.0 * 100));
+}

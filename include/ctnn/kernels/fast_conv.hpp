@@ -23,11 +23,14 @@
 #include <array>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
+#include "ctnn/kernels/conv_algorithm.hpp"
 #include "ctnn/kernels/conv_geometry.hpp"
 #include "ctnn/kernels/gemm.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/kernels/simd.hpp"
+#include "ctnn/kernels/winograd.hpp"
 
 // GCC 12 loses track of op_tile filling the whole tile (with the one-lane fallback, and with
 // AVX-512 masked loads for narrow layers such as 8 channels on 16x16) and warns that store_tile
@@ -236,7 +239,9 @@ struct FlatConv {
   }
 };
 
-/// The fast float implementation behind ConvKernel<G, float>.
+/// The fast float implementation behind ConvKernel<G, float>: direct convolution, or Winograd
+/// for the passes the throughput model of conv_algorithm.hpp plans it for (unless
+/// set_conv_algorithm(ConvAlgorithm::direct)).
 template <ConvGeometry G>
 class FastConv {
   static constexpr int Cin = G.in_channels, Cout = G.out_channels, K = G.kernel, S = G.stride,
@@ -266,8 +271,33 @@ class FastConv {
 
  public:
   static constexpr ConvGeometry geometry = G;
+  /// The throughput model's plan for each pass. Forward and backward-weight share one
+  /// Winograd object (one tile size: the forward's when it runs Winograd).
+  static constexpr ConvPlan forward_plan = plan_conv(G, ConvPass::forward);
+  static constexpr ConvPlan backward_data_plan = plan_conv(G, ConvPass::backward_data);
+  static constexpr ConvPlan backward_weight_plan = plan_conv(
+      G, ConvPass::backward_weight,
+      forward_plan.winograd ? forward_plan.tile : plan_conv(G, ConvPass::backward_weight).tile);
+
+  /// Whether the pass runs Winograd now.
+  static bool uses_winograd(ConvPass pass) {
+    const ConvPlan& p = pass == ConvPass::forward         ? forward_plan
+                        : pass == ConvPass::backward_data ? backward_data_plan
+                                                          : backward_weight_plan;
+    return p.winograd && conv_algorithm() != ConvAlgorithm::direct;
+  }
 
   void forward(const float* x, const float* w, const float* b, float* y, std::size_t n) {
+    if constexpr (forward_plan.winograd) {
+      if (uses_winograd(ConvPass::forward)) {
+        wino_forward_.forward(
+            [w](int o, int c, int ky, int kx) {
+              return w[((std::size_t(o) * Cin + c) * K + ky) * K + kx];
+            },
+            x, b, y, n);
+        return;
+      }
+    }
     float* ap = apack_.reserve(P1::apack_size);
     P1::pack_a([&](int m, int k) { return w[std::size_t(m) * Kdim + k]; }, ap);
     const std::size_t nc = std::min(n, chunk1);
@@ -280,6 +310,17 @@ class FastConv {
   }
 
   void backward_data(const float* dy, const float* w, float* dx, std::size_t n) {
+    if constexpr (backward_data_plan.winograd) {
+      if (uses_winograd(ConvPass::backward_data)) {
+        // The full correlation of dy with the flipped, transposed filters.
+        wino_backward_.forward(
+            [w](int ci, int co, int ky, int kx) {
+              return w[((std::size_t(co) * Cin + ci) * K + (K - 1 - ky)) * K + (K - 1 - kx)];
+            },
+            dy, nullptr, dx, n);
+        return;
+      }
+    }
     float* ap = apack_.reserve(P2::apack_size);
     const std::size_t nc = std::min(n, chunk2);
     float* in = in_.reserve(nc * P2::in_stride);
@@ -317,6 +358,12 @@ class FastConv {
   }
 
   void backward_weight(const float* x, const float* dy, float* dw, std::size_t n) {
+    if constexpr (backward_weight_plan.winograd) {
+      if (uses_winograd(ConvPass::backward_weight)) {
+        wino_forward_.backward_weight(x, dy, dw, n);
+        return;
+      }
+    }
     const std::size_t nc = std::min(n, chunk1);
     float* in = in_.reserve(nc * P1::in_stride);
     float* dq = aux_.reserve(nc * P1::dyq_stride);
@@ -389,7 +436,21 @@ class FastConv {
     });
   }
 
+  struct NoWinograd {};
+  static constexpr winograd::Problem forward_problem{Cin, Cout, Hi, Wi, P, Ho, Wo};
+  static constexpr winograd::Problem backward_problem{Cout, Cin, Ho, Wo, 2 - P, Hi, Wi};
+  static constexpr bool wino1 = forward_plan.winograd || backward_weight_plan.winograd;
+  using ForwardWinograd =
+      std::conditional_t<wino1, winograd::WinogradConv<forward_problem, backward_weight_plan.tile>,
+                         NoWinograd>;
+  using BackwardWinograd =
+      std::conditional_t<backward_data_plan.winograd,
+                         winograd::WinogradConv<backward_problem, backward_data_plan.tile>,
+                         NoWinograd>;
+
   simd::Buffer apack_, in_, aux_;
+  [[no_unique_address]] ForwardWinograd wino_forward_;
+  [[no_unique_address]] BackwardWinograd wino_backward_;
 };
 
 }  // namespace ctnn::kernels::fast

@@ -37,9 +37,9 @@ constexpr int ceil_div(int a, int b) {
 /// accumulator; times the share of the tile that is not padding in M and N. Tiles that
 /// leave fewer than 3 spare registers spilled in measurements; among equals, larger tiles
 /// and fewer vectors per row win.
-constexpr TileShape choose_op(int m, int nq, int width, int regs) {
+constexpr TileShape choose_op(int m, int nq, int width, int regs, double* efficiency = nullptr) {
   TileShape best{1, 1};
-  double best_score = -1;
+  double best_score = -1, best_eff = 0;
   for (int nv = 1; nv <= 6; ++nv)
     for (int mr = 1; mr <= 16; ++mr) {
       if (mr * nv + nv + 1 > regs - 3) continue;
@@ -54,16 +54,25 @@ constexpr TileShape choose_op(int m, int nq, int width, int regs) {
       const double score = core * m_eff * n_eff * (1.0 + 1e-3 * mr * nv - 1e-4 * nv);
       if (score > best_score) {
         best_score = score;
+        best_eff = core * m_eff * n_eff;
         best = {mr, nv};
       }
     }
+  if (efficiency) *efficiency = best_eff;
   return best;
 }
 
+/// The modelled fraction of the FMA peak op_tile reaches on an m x nq problem.
+constexpr double op_efficiency(int m, int nq, int width, int regs) {
+  double e = 0;
+  choose_op(m, nq, width, regs, &e);
+  return e;
+}
+
 /// Same model for ip_tile: MR*NR FMAs against MR + NR row loads (the NR rows unaligned).
-constexpr TileShape choose_ip(int m, int n, int regs) {
+constexpr TileShape choose_ip(int m, int n, int regs, double* efficiency = nullptr) {
   TileShape best{1, 1};
-  double best_score = -1;
+  double best_score = -1, best_eff = 0;
   for (int nr = 1; nr <= 8; ++nr)
     for (int mr = 1; mr <= 8; ++mr) {
       if (mr * nr + nr + 1 > regs - 1) continue;
@@ -76,10 +85,19 @@ constexpr TileShape choose_ip(int m, int n, int regs) {
       const double score = core * m_eff * n_eff * (1.0 + 1e-3 * mr * nr);
       if (score > best_score) {
         best_score = score;
+        best_eff = core * m_eff * n_eff;
         best = {mr, nr};
       }
     }
+  if (efficiency) *efficiency = best_eff;
   return best;
+}
+
+/// The modelled fraction of the FMA peak ip_tile reaches on an m x n problem.
+constexpr double ip_efficiency(int m, int n, int regs) {
+  double e = 0;
+  choose_ip(m, n, regs, &e);
+  return e;
 }
 
 /// c[i * ldc + j] = sum over channels ch < nch and taps t of

@@ -97,8 +97,8 @@ namespace kernels {
 /// The number of workspace slots parallel_items_in_slots may name: at least one per thread
 /// that can run items at the same time.
 inline std::size_t max_slots() {
-  return std::max<std::size_t>({std::size_t(tbb::this_task_arena::max_concurrency()),
-                                std::size_t(num_threads()), 2});
+  return std::max<std::size_t>(
+      {std::size_t(tbb::this_task_arena::max_concurrency()), std::size_t(num_threads()), 2});
 }
 
 /// Runs body(i, slot) for i in [0, count), where slot < max_slots() is the same for no two
