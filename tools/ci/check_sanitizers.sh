@@ -11,8 +11,12 @@
 #       LeakSanitizer runs at exit. Left out
 #       (they run in the README's g++ build only): the compile-cost probe (it measures the
 #       compiler), packaging (it installs and rebuilds a consumer without sanitizers), the lint
-#       and docs checks (no program of ours runs), and test_no_alloc, which replaces malloc with
-#       glibc's own and so cannot run under a sanitizer's allocator. The MPI tests are not built
+#       and docs checks (no program of ours runs), test_no_alloc, which replaces malloc with
+#       glibc's own and so cannot run under a sanitizer's allocator (the probe and test_no_alloc
+#       are compiled there with -fsyntax-only, for clang's warnings), and the PyTorch round trips
+#       (roundtrip.pytorch_*, compiled the same way: check_warnings.sh says which tests cover their
+#       code under the sanitizers; the light tests' programs compile at -O0 there, the same
+#       script says which and why). The MPI tests are not built
 #       there (-DCTNN_MPI=OFF): under ASan they take minutes each, and LeakSanitizer reports
 #       Open MPI's own allocations at exit; they run in the README's g++ build.
 # tsan  build-tsan: the tests of the parallel kernels (test_kernels_* but the scalar fallback's:
