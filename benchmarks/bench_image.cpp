@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <random>
 
 #include <benchmark/benchmark.h>
@@ -123,4 +124,19 @@ BENCHMARK(BM_dncnn_tiles)->Name("image/dncnn_tiles")->Apply(args);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// --conv=direct (this program's own flag): direct convolution only.
+int main(int argc, char** argv) {
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0 && std::strcmp(argv[i], "--conv=direct") == 0)
+      ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::direct);
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

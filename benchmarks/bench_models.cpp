@@ -274,11 +274,14 @@ BENCHMARK_TEMPLATE(BM_breakdown, DnCNN32)->Name("breakdown/dncnn32")->Apply(args
 }  // namespace
 
 int main(int argc, char** argv) {
-  // This program's own flag, taken out before Google Benchmark reads the rest.
+  // This program's own flags, taken out before Google Benchmark reads the rest: --layers, and
+  // --conv=direct (direct convolution only; default: Winograd where the kernels plan it).
   int kept = 0;
   for (int i = 0; i < argc; ++i) {
     if (i > 0 && std::strcmp(argv[i], "--layers") == 0)
       print_layers = true;
+    else if (i > 0 && std::strcmp(argv[i], "--conv=direct") == 0)
+      set_conv_algorithm(ConvAlgorithm::direct);
     else
       argv[kept++] = argv[i];
   }

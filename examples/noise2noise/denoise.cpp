@@ -58,6 +58,7 @@ struct DenoiseOptions {
   fs::path out_dir = ".";
   fs::path output;  // --output FILE: with one input, its output file
   int threads = 0;  // 0: all cores
+  std::string conv = "auto";
   std::vector<fs::path> inputs;
 };
 
@@ -73,7 +74,8 @@ class DenoiseHelp : public cli::HelpFormatter {
 
 void add_denoise_options(CLI::App& app, DenoiseOptions& o) {
   const std::string usage =
-      "Usage: ctnn_denoise --checkpoint FILE [--out DIR | --output FILE] [--threads N] INPUT...";
+      "Usage: ctnn_denoise --checkpoint FILE [--out DIR | --output FILE] [--threads N] [--conv "
+      "auto|direct] INPUT...";
   cli::setup(
       app, usage,
       R"(Denoises each INPUT with the network in FILE (a model.safetensors written by ctnn_noise2noise;
@@ -108,6 +110,9 @@ to the tile (dncnn, unet); upsample and unet pad every image to a multiple of 4 
                  "image, a .npy for a .npy)");
   cli::add_value(app, "--threads", "N", o.threads, cli::integer(0),
                  "worker threads (default: all cores)");
+  cli::add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
+                 "convolution algorithm: auto (default: Winograd where the kernels'\n"
+                 "throughput model expects it to be faster) or direct");
   app.add_option("INPUT", o.inputs);
 }
 
@@ -313,6 +318,7 @@ int main(int argc, char** argv) {
                                          ? "--out: not a directory"
                                          : "--out: output directory does not exist");
     if (o.threads > 0) ctnn::set_num_threads(o.threads);
+    if (o.conv == "direct") ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::direct);
 
     // The checkpoint names its architecture (or its tensors do); pick the matching model.
     // Tiles: 128 x 128 for the course's models (a 1920x1080 photo is faster than with 256:

@@ -236,6 +236,7 @@ struct TrainOptions {
   double momentum = 0.9;
   double fraction = 1.0;
   int threads = 0;  // 0: all cores
+  std::string conv = "auto";
   std::uint64_t seed = 0;
   std::filesystem::path data_dir = "data";
   std::filesystem::path out_dir = "out";
@@ -317,6 +318,12 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
             "use the first X (0 < X <= 1) of the training pairs (default 1)");
   add_value(app, "--threads", "N", o.threads, integer(0),
             "worker threads for the kernels (default: all cores)");
+  add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
+            "convolution algorithm: auto (default: Winograd where the kernels'\n"
+            "throughput model expects it to be faster) or direct");
+  add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
+            "convolution algorithm: auto (default: Winograd where the kernels'\n"
+            "throughput model expects it to be faster) or direct");
   add_value(app, "--seed", "N", o.seed, integer<std::uint64_t>(0),
             "seed for initialisation and shuffling (default 0)");
   add_value(app, "--data", "DIR", o.data_dir, cli::text<std::filesystem::path>(),

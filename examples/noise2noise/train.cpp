@@ -471,6 +471,8 @@ int run_trainer(const std::vector<std::string>& args, const n2n::Ranks& ranks) {
   else if (ranks.local_size() > 1)  // the ranks on this machine share its cores
     ctnn::set_num_threads(
         std::max(1, int(std::thread::hardware_concurrency()) / ranks.local_size()));
+  ctnn::set_conv_algorithm(o.conv == "direct" ? ctnn::ConvAlgorithm::direct
+                                              : ctnn::ConvAlgorithm::automatic);
   const Init standard = Init::pytorch_default;
   if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o, standard, ranks);
   if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o, standard, ranks);
