@@ -7,7 +7,9 @@ torch.set_num_threads equal to ctnn's thread count; the course models and the mo
 and DnCNN from tools/pytorch/train_reference.py's make_model), then prints Markdown tables of
 images/s and GFLOP/s with the ratios ctnn / PyTorch, ctnn / sgemm and ctnn / FMA peak, the
 per-layer breakdown of the U-Net's and DnCNN's training step, one 1920 x 1080 image through
-each of them, and a check of the performance targets listed in docs/performance.md.
+each of them, and a check of the performance targets listed in docs/performance.md. The models
+and the image also run with direct convolution only (`--conv=direct`), in the same rounds, for
+the Winograd / direct column.
 
     /usr/bin/python3 benchmarks/compare_pytorch.py --build build [--out table.md]
 
@@ -136,10 +138,10 @@ def run_torch(python, threads, configs, min_time):
 # ------------------------------------------------------------------------------ ctnn side
 
 
-def run_bench(binary, bench_filter, min_time, env=None):
+def run_bench(binary, bench_filter, min_time, env=None, extra=()):
     """Runs one Google Benchmark program; returns {name: benchmark json} and its peak RSS."""
-    cmd = [binary, f"--benchmark_filter={bench_filter}", f"--benchmark_min_time={min_time}",
-           "--benchmark_format=json"]
+    cmd = [binary, *extra, f"--benchmark_filter={bench_filter}",
+           f"--benchmark_min_time={min_time}", "--benchmark_format=json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env)
     out = proc.stdout.read()
@@ -234,6 +236,7 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     mt = args.min_time
     fma, sgemm_sq, sgemm_conv, model_ips, model_gf, kern = {}, {}, {}, {}, {}, {}
+    direct_ips = {}  # the same models with direct convolution only (--conv=direct)
     breakdown = {}
     torch_ips, torch_flops, torch_version, torch_rss, rss_kb = {}, {}, "not run", None, None
 
@@ -266,6 +269,14 @@ def main():
                 continue
             keep_max(model_ips, (mode, m, b, t), counter(res, "images/s"))
             keep_max(model_gf, (mode, m, b, t), counter(res, "GFLOP/s"))
+        print("measuring ctnn models, direct convolution only" + note, file=sys.stderr)
+        direct, _ = run_bench(binary["bench_models"],
+                              "^(train|infer)/(" + "|".join(models) + ")/", mt,
+                              extra=("--conv=direct",))
+        for name, res in direct.items():
+            mode, m, b, t = name.split("/")[:4]
+            b, t = int(b.split(":")[1]), int(t.split(":")[1])
+            keep_max(direct_ips, (mode, m, b, t), counter(res, "images/s"))
         if not args.skip_kernels:
             print("measuring ctnn kernels" + note, file=sys.stderr)
             kernels, _ = run_bench(binary["bench_kernels"], "batch:32/", mt / 2)
@@ -289,6 +300,7 @@ def main():
     # One 1920 x 1080 image per model and thread count, each in a process of its own (its peak
     # memory is the process's).
     image, image_rss, torch_image, torch_image_rss = {}, {}, {}, {}
+    image_direct = {}  # images/s with direct convolution only
     if not args.skip_image:
         for m, (bench_name, _, _) in IMAGE.items():
             for t in image_threads:
@@ -298,6 +310,11 @@ def main():
                                      mt)
                 image[(m, t)] = next(iter(res.values()))
                 image_rss[(m, t)] = rss
+                print(f"measuring ctnn, one 1920 x 1080 image, {m}, {t} thread(s), direct "
+                      "convolution only", file=sys.stderr)
+                res, _ = run_bench(binary["bench_image"], f"^image/{bench_name}/threads:{t}/",
+                                   mt, extra=("--conv=direct",))
+                image_direct[(m, t)] = counter(next(iter(res.values())), "images/s")
                 if not args.skip_torch:
                     print(f"measuring PyTorch, one 1920 x 1080 image, {m}, {t} thread(s)",
                           file=sys.stderr)
@@ -338,9 +355,14 @@ def main():
     w("")
     w("### Models (images/s; GFLOP/s counts conv multiply-adds only)")
     w("")
-    w("| model | step | batch | threads | ctnn img/s | PyTorch img/s | ctnn / PyTorch | "
-      "ctnn / PyTorch best | ctnn GFLOP/s | / FMA peak | / sgemm |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    w("ctnn runs Winograd where its throughput model plans it (the default) and, in the "
+      "direct column, direct convolution only (`bench_models --conv=direct`). GFLOP/s counts "
+      "the direct convolution's multiply-adds, so Winograd can exceed the FMA peak.")
+    w("")
+    w("| model | step | batch | threads | ctnn img/s | direct img/s | ctnn / direct | "
+      "PyTorch img/s | ctnn / PyTorch | ctnn / PyTorch best | ctnn GFLOP/s | / FMA peak | "
+      "/ sgemm |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for mode in ("train", "infer"):
         for m in models:
@@ -356,7 +378,9 @@ def main():
                     gf = model_gf[(mode, m, b, t)]
                     tp = torch_ips.get((mode, m, b, t))
                     summary[(mode, m, b, t)] = (ips, gf, torch_best)
+                    dp = direct_ips.get((mode, m, b, t))
                     w(f"| {label} | {mode} | {b} | {t} | {fmt(ips)} | "
+                      f"{fmt(dp) if dp else '-'} | {fmt(ips / dp, 2) + 'x' if dp else '-'} | "
                       f"{fmt(tp) if tp else '-'} | {fmt(ips / tp, 2) + 'x' if tp else '-'} | "
                       f"{fmt(ips / torch_best, 2) + 'x' if torch_best else '-'} | {fmt(gf)} | "
                       f"{fmt(gf / fma[t], 2)} | {fmt(gf / sgemm[t], 2)} |")
@@ -397,10 +421,10 @@ def main():
         w("PyTorch runs the whole image in one pass (the U-Net's padded to 1088 x 1920, as "
           "ctnn's); \"ctnn runs\" says what ctnn runs. Peak memory is the whole process's.")
         w("")
-        w("| model | ctnn runs | threads | ctnn s/image | PyTorch s/image | ctnn / PyTorch | "
-          "ctnn / PyTorch best | ctnn GFLOP/s | / FMA peak | ctnn peak memory | "
-          "PyTorch peak memory |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        w("| model | ctnn runs | threads | ctnn s/image | direct s/image | ctnn / direct | "
+          "PyTorch s/image | ctnn / PyTorch | ctnn / PyTorch best | ctnn GFLOP/s | / FMA peak | "
+          "ctnn peak memory | PyTorch peak memory |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for m, (_, _, what) in IMAGE.items():
             torch_best = max((torch_image.get((m, t), 0.0) for t in image_threads), default=0.0)
             for t in image_threads:
@@ -410,7 +434,10 @@ def main():
                 gf = counter(image[(m, t)], "GFLOP/s")
                 tp = torch_image.get((m, t))
                 tr = torch_image_rss.get((m, t))
-                w(f"| {m} | {what} | {t} | {fmt(1 / ips, 2)} | {fmt(1 / tp, 2) if tp else '-'} "
+                dp = image_direct.get((m, t))
+                w(f"| {m} | {what} | {t} | {fmt(1 / ips, 2)} | "
+                  f"{fmt(1 / dp, 2) if dp else '-'} | {fmt(ips / dp, 2) + 'x' if dp else '-'} | "
+                  f"{fmt(1 / tp, 2) if tp else '-'} "
                   f"| {fmt(ips / tp, 2) + 'x' if tp else '-'} | "
                   f"{fmt(ips / torch_best, 2) + 'x' if torch_best else '-'} | {fmt(gf)} | "
                   f"{fmt(gf / fma[t], 2) if t in fma else '-'} | "
