@@ -321,9 +321,6 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
   add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
             "convolution algorithm: auto (default: Winograd where the kernels'\n"
             "throughput model expects it to be faster) or direct");
-  add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
-            "convolution algorithm: auto (default: Winograd where the kernels'\n"
-            "throughput model expects it to be faster) or direct");
   add_value(app, "--seed", "N", o.seed, integer<std::uint64_t>(0),
             "seed for initialisation and shuffling (default 0)");
   add_value(app, "--data", "DIR", o.data_dir, cli::text<std::filesystem::path>(),
