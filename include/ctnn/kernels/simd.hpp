@@ -103,14 +103,12 @@ inline vec gather(const float* base, const std::int32_t* index) {
 // so the gather instructions are called directly where the CPU has them.
 inline vec gather(const float* base, const std::int32_t* index) {
 #if XSIMD_WITH_AVX512F
-  if constexpr (width == 16) return _mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4);
-#endif
-#if XSIMD_WITH_AVX2
-  if constexpr (width == 8)
-    return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)),
-                               4);
-#endif
+  return _mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4);
+#elif XSIMD_WITH_AVX2
+  return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)), 4);
+#else
   return vec::gather(base, xsimd::batch<std::int32_t>::load_unaligned(index));
+#endif
 }
 #endif
 inline void store(float* p, vec v) {
