@@ -62,7 +62,7 @@ double winograd_bound(int m, double terms) {
   return (m == 2 ? 2.0 : 20.0) * u * std::sqrt(terms + 1);
 }
 
-template <ConvGeometry G, int M>
+template <ConvGeometry G, int M, std::size_t WeightBudget = (std::size_t(2) << 20)>
 void check_passes(std::size_t n, double* worst = nullptr) {
   INFO("F(" << M << "x" << M << ", 3x3) Cin=" << G.in_channels << " Cout=" << G.out_channels
             << " P=" << G.padding << " in=" << G.in_h << "x" << G.in_w << " n=" << n);
@@ -75,7 +75,10 @@ void check_passes(std::size_t n, double* worst = nullptr) {
       dyd(dy.begin(), dy.end());
   constexpr int Ci = G.in_channels, Co = G.out_channels;
 
-  WinogradConv<forward_problem(G), M> fwd;
+  using Conv = WinogradConv<forward_problem(G), M, WeightBudget>;
+  Conv fwd;
+  // A small budget is there to split backward-weight's reduction into chunks.
+  if (WeightBudget < (std::size_t(2) << 20)) CHECK(n * Conv::tiles_per_sample > Conv::weight_chunk);
   std::vector<double> y_ref(n * G.out_size());
   ctnn::kernels::reference::conv_forward<G>(xd.data(), wd.data(), bd.data(), y_ref.data(), n);
   std::vector<float> y(n * G.out_size(), NAN);
@@ -136,8 +139,9 @@ void check_all_shapes() {
   check_passes<conv3(1, 1, 0, 3, 3), M>(1, worst);
   check_passes<conv3(2, 3, 2, 5, 4), M>(2, worst);
   check_passes<conv3(3, 2, 1, 1, 1), M>(3, worst);
-  // Batches whose tiles span several chunks.
-  check_passes<conv3(300, 310, 1, 17, 19), M>(4, worst);
+  // Batches whose tiles span several backward-weight chunks (a small chunk budget: 2 or 3
+  // chunks of NR tiles), and a long batch.
+  check_passes<conv3(7, 9, 1, 9, 11), M, 4096>(5, worst);
   check_passes<conv3(2, 3, 1, 6, 6), M>(37, worst);
   // The worst error against the bound, for docs/performance.md.
   WARN("F(" << M << "x" << M << ", 3x3): largest error / bound: forward " << worst[0]

@@ -141,8 +141,10 @@ struct TileInfo {
 }  // namespace detail
 
 /// Winograd F(M x M, 3 x 3) for one problem. Holds its workspaces: they grow on the first
-/// call and are reused, so steady-state calls do not allocate.
-template <Problem P, int M>
+/// call and are reused, so steady-state calls do not allocate. `WeightBudget` (floats) bounds
+/// backward-weight's chunk of transformed input and dy; the tests set it small to run several
+/// chunks on small shapes.
+template <Problem P, int M, std::size_t WeightBudget = (std::size_t(2) << 20)>
 class WinogradConv {
  public:
   using T = Transform<M>;
@@ -171,7 +173,7 @@ class WinogradConv {
   /// sets.
   static constexpr int weight_chunk = [] {
     const std::size_t per_tile = std::size_t(A2) * (C + O);
-    return int(std::clamp<std::size_t>((std::size_t(2) << 20) / per_tile, NR, 1 << 16) / NR * NR);
+    return int(std::clamp<std::size_t>(WeightBudget / per_tile, NR, 1 << 16) / NR * NR);
   }();
   static constexpr std::size_t row_stride = [] {
     const std::size_t c = simd::round_up(std::size_t(weight_chunk), 16);
