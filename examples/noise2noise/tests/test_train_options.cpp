@@ -59,6 +59,14 @@ TEST_CASE("bad recipe options are usage errors naming the option") {
         "--lr-schedule: expected constant or rampdown, got 'cosine' (see --help)");
   CHECK(message({"--rampdown-fraction", "0"}) ==
         "--rampdown-fraction: expected a number in (0, 1], got '0' (see --help)");
+  CHECK(message({"--conv", "winograd"}) ==
+        "--conv: expected auto or direct, got 'winograd' (see --help)");
+}
+
+TEST_CASE("--conv picks the convolution algorithm, auto unless told") {
+  CHECK(parse_train_options({}).conv == "auto");
+  CHECK(parse_train_options({"--conv", "direct"}).conv == "direct");
+  CHECK(parse_train_options({"--conv", "auto"}).conv == "auto");
 }
 
 TEST_CASE("constant schedule: the learning rate at every step") {
