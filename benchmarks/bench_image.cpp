@@ -18,11 +18,11 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <random>
 
 #include <benchmark/benchmark.h>
 
+#include "bench_flags.hpp"
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/models/dncnn.hpp"
@@ -124,16 +124,9 @@ BENCHMARK(BM_dncnn_tiles)->Name("image/dncnn_tiles")->Apply(args);
 
 }  // namespace
 
-// --conv=direct (this program's own flag): direct convolution only.
+// --conv=direct (this program's own flag, bench_flags.hpp): direct convolution only.
 int main(int argc, char** argv) {
-  int kept = 0;
-  for (int i = 0; i < argc; ++i) {
-    if (i > 0 && std::strcmp(argv[i], "--conv=direct") == 0)
-      ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::direct);
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
+  bench::take_conv_flag(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

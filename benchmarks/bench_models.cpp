@@ -16,7 +16,6 @@
 
 #include <cstddef>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -24,6 +23,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_flags.hpp"
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/parallel.hpp"
 #include "ctnn/models/dncnn.hpp"
@@ -274,18 +274,9 @@ BENCHMARK_TEMPLATE(BM_breakdown, DnCNN32)->Name("breakdown/dncnn32")->Apply(args
 }  // namespace
 
 int main(int argc, char** argv) {
-  // This program's own flags, taken out before Google Benchmark reads the rest: --layers, and
-  // --conv=direct (direct convolution only; default: Winograd where the kernels plan it).
-  int kept = 0;
-  for (int i = 0; i < argc; ++i) {
-    if (i > 0 && std::strcmp(argv[i], "--layers") == 0)
-      print_layers = true;
-    else if (i > 0 && std::strcmp(argv[i], "--conv=direct") == 0)
-      set_conv_algorithm(ConvAlgorithm::direct);
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
+  // This program's own flags: --layers, --conv=direct (bench_flags.hpp).
+  print_layers = bench::take_flag(argc, argv, "--layers");
+  bench::take_conv_flag(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
