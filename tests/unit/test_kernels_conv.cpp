@@ -10,9 +10,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "conv_check.hpp"
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
 
+using conv_check::random_vec;
+using conv_check::rel_err;
+using conv_check::to_double;
 using ctnn::kernels::ConvGeometry;
 
 namespace {
@@ -41,31 +45,6 @@ constexpr ConvGeometry conv_t(int ci, int co, int k, int s, int p, int op, int d
           ctnn::kernels::conv_transpose_out_size(w, k, s, p, op, d),
           h,
           w};
-}
-
-std::vector<float> random_vec(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& e : v)
-    e = u(rng);
-  return v;
-}
-
-std::vector<double> to_double(const std::vector<float>& v) {
-  return {v.begin(), v.end()};
-}
-
-/// Max |fast - ref| relative to the largest |ref| (at least 1).
-double rel_err(const std::vector<float>& fast, const std::vector<double>& ref) {
-  REQUIRE(fast.size() == ref.size());
-  double scale = 1, err = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    scale = std::max(scale, std::abs(ref[i]));
-    if (!std::isfinite(fast[i])) return INFINITY;
-    err = std::max(err, std::abs(double(fast[i]) - ref[i]));
-  }
-  return err / scale;
 }
 
 template <ConvGeometry G>

@@ -11,10 +11,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "conv_check.hpp"
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
 #include "ctnn/kernels/winograd.hpp"
 
+using conv_check::random_vec;
+using conv_check::rel_err;
 using ctnn::kernels::ConvGeometry;
 using ctnn::kernels::winograd::Problem;
 using ctnn::kernels::winograd::WinogradConv;
@@ -29,27 +32,6 @@ constexpr Problem forward_problem(ConvGeometry g) {
 }
 constexpr Problem backward_data_problem(ConvGeometry g) {
   return {g.out_channels, g.in_channels, g.out_h, g.out_w, 2 - g.padding, g.in_h, g.in_w};
-}
-
-std::vector<float> random_vec(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& e : v)
-    e = u(rng);
-  return v;
-}
-
-/// Max |got - ref| relative to the largest |ref| (at least 1); infinite if got is not finite.
-double rel_err(const std::vector<float>& got, const std::vector<double>& ref) {
-  REQUIRE(got.size() == ref.size());
-  double scale = 1, err = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    if (!std::isfinite(got[i])) return INFINITY;
-    scale = std::max(scale, std::abs(ref[i]));
-    err = std::max(err, std::abs(double(got[i]) - ref[i]));
-  }
-  return err / scale;
 }
 
 /// The error bound of docs/performance.md, relative to the largest |reference| value:
