@@ -2,6 +2,7 @@
 // double, on sizes that leave vector tails and span several parallel pieces.
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -72,6 +73,39 @@ TEST_CASE("element-wise float kernels match the plain loops", "[kernels][element
     k::add_inplace(acc.data(), dy.data(), count);
     k::add_inplace(accd.data(), dyd.data(), count);
     CHECK(max_diff(acc, accd) < 1e-6);
+  }
+}
+
+TEST_CASE("ReLU and LeakyReLU pass NaN and infinities on as PyTorch does",
+          "[kernels][elementwise]") {
+  // torch.relu(nan) is nan and its gradient passes through; a NaN turned into 0 would hide a
+  // diverging network behind a finite loss.
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = INFINITY;
+  for (std::size_t count : {std::size_t(6), std::size_t(37)}) {
+    INFO("count " << count);
+    std::vector<float> x(count, 1.0f), dy(count, 2.0f), y(count), dx(count);
+    x[count - 5] = nan;
+    x[count - 4] = inf;
+    x[count - 3] = -inf;
+    x[count - 2] = 0.0f;
+    x[count - 1] = -1.0f;
+    k::relu_forward(x.data(), y.data(), count);
+    CHECK(std::isnan(y[count - 5]));
+    CHECK(y[count - 4] == inf);
+    CHECK(y[count - 3] == 0.0f);
+    CHECK(y[count - 2] == 0.0f);
+    CHECK(y[count - 1] == 0.0f);
+    CHECK(y[0] == 1.0f);
+    k::relu_backward(x.data(), dy.data(), dx.data(), count);
+    CHECK(dx[count - 5] == 2.0f);
+    CHECK(dx[count - 4] == 2.0f);
+    CHECK(dx[count - 3] == 0.0f);
+    CHECK(dx[count - 2] == 0.0f);
+    CHECK(dx[count - 1] == 0.0f);
+    k::leaky_relu_forward(x.data(), y.data(), count, 0.1f);
+    CHECK(std::isnan(y[count - 5]));
+    CHECK(y[count - 3] == -inf);
+    CHECK(y[count - 1] == -0.1f);
   }
 }
 

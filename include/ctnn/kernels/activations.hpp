@@ -17,22 +17,24 @@
 
 namespace ctnn::kernels {
 
-/// y = max(x, 0).
+/// y = max(x, 0), and NaN stays NaN as in PyTorch: a diverging network must show a NaN loss,
+/// not die silently into zeros (`x > 0 ? x : 0` would map NaN to 0).
 template <class T>
 void relu_forward(const T* x, T* y, std::size_t count) {
   map(
-      y, count, [](auto v) { return simd::select(v > decltype(v)(T(0)), v, decltype(v)(T(0))); },
+      y, count, [](auto v) { return simd::select(v < decltype(v)(T(0)), decltype(v)(T(0)), v); },
       x);
 }
 
-/// dx = dy where x > 0, else 0 (PyTorch's convention at x == 0: gradient 0).
+/// dx = 0 where x <= 0, else dy: PyTorch's threshold_backward (gradient 0 at x == 0; a NaN input
+/// passes the gradient on).
 template <class T>
 void relu_backward(const T* x, const T* dy, T* dx, std::size_t count) {
   map(
       dx, count,
       [](auto xv, auto g) {
         using V = decltype(xv);
-        return simd::select(xv > V(T(0)), g, V(T(0)));
+        return simd::select(xv <= V(T(0)), V(T(0)), g);
       },
       x, dy);
 }
