@@ -86,7 +86,7 @@ void run(const Options& o, const dist::Communicator* comm) {
     float l = 0;
     if (share.count > 0) {
       l = loss.forward(net.forward(x), t);
-      net.backward(loss.backward());
+      net.backward_parameters(loss.backward());
     }
     if (parallel) {
       // A barrier first, timed apart: the time the ranks wait for each other (uneven compute)

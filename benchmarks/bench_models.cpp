@@ -136,7 +136,7 @@ void BM_train(benchmark::State& state) {
   auto step = [&] {
     opt.zero_grad();
     float l = loss.forward(net.forward(x), t);
-    net.backward(loss.backward());
+    net.backward_parameters(loss.backward());
     opt.step();
     return l;
   };

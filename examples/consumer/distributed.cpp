@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     float loss = 0;
     if (share.count > 0) {
       loss = mse.forward(net.forward(x), x);
-      net.backward(mse.backward());
+      net.backward_parameters(mse.backward());
     }
     loss = parallel.reduce_gradients(share.count, global, loss);  // the global batch's loss
     opt.step();

@@ -31,7 +31,7 @@ int main() {
     opt.zero_grad();
     last = loss.forward(net.forward(x), x);
     if (step == 0) first = last;
-    net.backward(loss.backward());
+    net.backward_parameters(loss.backward());
     opt.step();
   }
   std::printf("loss: %.6f at step 0, %.6f at step 59\n", double(first), double(last));

@@ -95,7 +95,7 @@ TEST_CASE("A network with MaxPool2d trains", "[custom_layer][train]") {
     opt.zero_grad();
     last = loss.forward(net.forward(x), target);
     if (step == 0) first = last;
-    net.backward(loss.backward());
+    net.backward_parameters(loss.backward());
     opt.step();
   }
   INFO("loss " << first << " -> " << last);

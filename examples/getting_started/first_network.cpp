@@ -19,7 +19,7 @@ int main() {
   for (int step = 0; step <= 100; ++step) {
     opt.zero_grad();
     float l = loss.forward(net.forward(noisy), clean);  // a target of another shape: compile error
-    net.backward(loss.backward());
+    net.backward_parameters(loss.backward());
     opt.step();
     if (step % 25 == 0) std::printf("step %3d  loss %.4f\n", step, double(l));
   }

@@ -344,7 +344,7 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
         opt.options().lr = scheduled_lr(o, std::size_t(epoch - 1) * nb + b, total_steps);
         opt.zero_grad();
         float l = share.count > 0 ? loss.forward(net.forward(x), t) : 0.0f;
-        if (share.count > 0) net.backward(loss.backward());
+        if (share.count > 0) net.backward_parameters(loss.backward());
         l = replicas.reduce(share.count, global, l);  // the global batch's loss, on every rank
         if (!std::isfinite(l)) {
           bar.finish();

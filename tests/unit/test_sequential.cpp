@@ -1,8 +1,11 @@
 // Sequential: shapes flow through the types, run-time shape errors, parameter naming and
 // initialisation, and the course's two models training with a falling loss.
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -133,4 +136,86 @@ TEST_CASE("A network's name is its architecture in canonical form", "[sequential
         "ReLU,ConvTranspose2d<100,100,3,1,0,0,1>,ReLU>,ConvTranspose2d<200,3,3,1,0,0,1>,Sigmoid>");
   CHECK(models::UpsampleDenoiser<>::name().find("Upsample<2>,Conv2d<32,32,3,1,1,1>") !=
         std::string::npos);
+}
+
+namespace {
+/// An identity layer that counts which backward Sequential called on it.
+struct CountingIdentity {
+  template <ShapeType In, class T>
+  struct bind {
+    using scalar_type = T;
+    using input_shape = In;
+    using output_shape = In;
+    explicit bind(Rng&) {}
+    const Batch<In, T>& forward(const Batch<In, T>& x) { return x; }
+    const Batch<In, T>& backward(const Batch<In, T>& dy) {
+      ++backward_calls;
+      return dy;
+    }
+    void backward_parameters(const Batch<In, T>&) { ++backward_parameters_calls; }
+    void zero_grad() {}
+    void collect_parameters(ParameterList<T>&, const std::string&) {}
+    int backward_calls = 0, backward_parameters_calls = 0;
+  };
+};
+
+/// The parameter gradients after one backward (or backward_parameters) of a fixed loss.
+template <class Net>
+std::vector<std::vector<float>> gradients_after(bool parameters_only) {
+  Net net{Seed{3}};
+  Batch<typename Net::input_shape> x(3);
+  Batch<typename Net::output_shape> t(3);
+  Rng rng{Seed{4}};
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x.data()[i] = float(rng.uniform01());
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[i] = float(rng.uniform01());
+  MSELoss<typename Net::output_shape> loss;
+  net.zero_grad();
+  loss.forward(net.forward(x), t);
+  if (parameters_only)
+    net.backward_parameters(loss.backward());
+  else
+    net.backward(loss.backward());
+  std::vector<std::vector<float>> grads;
+  for (const auto& p : net.parameters())
+    grads.emplace_back(p.grad, p.grad + p.size);
+  return grads;
+}
+}  // namespace
+
+TEST_CASE("backward_parameters gives backward's parameter gradients, bit for bit", "[sequential]") {
+  using ConvFirst = Sequential<Input<3, 12, 12>, Conv2d<3, 8, 3, 1, 1>, ReLU, Conv2d<8, 3, 3>>;
+  using TransposedFirst =
+      Sequential<Input<4, 6, 6>, ConvTranspose2d<4, 5, 3, 2, 1, 1>, Sigmoid, Conv2d<5, 2, 3, 1, 1>>;
+  // A first layer without backward_parameters (here a parameter-free one) runs its backward.
+  using PoolFirst = Sequential<Input<2, 8, 8>, MaxPool2d<2>, Conv2d<2, 4, 3, 1, 1>, ReLU,
+                               BatchNorm2d<4>, Conv2d<4, 2, 3>>;
+  const auto a = gradients_after<ConvFirst>(false), b = gradients_after<ConvFirst>(true);
+  REQUIRE(a.size() == 4);
+  CHECK(a == b);
+  CHECK(gradients_after<TransposedFirst>(false) == gradients_after<TransposedFirst>(true));
+  const auto c = gradients_after<PoolFirst>(false);
+  REQUIRE(c.size() == 6);
+  CHECK(c == gradients_after<PoolFirst>(true));
+  // Not vacuous: the gradients are not all zero.
+  CHECK(std::any_of(a[0].begin(), a[0].end(), [](float g) { return g != 0.0f; }));
+}
+
+TEST_CASE("backward_parameters asks the first layer only for its parameters' gradients",
+          "[sequential]") {
+  Sequential<Input<1, 4, 4>, CountingIdentity, Conv2d<1, 1, 3, 1, 1>, CountingIdentity> net{
+      Seed{0}};
+  Batch<Shape<1, 4, 4>> x(2);
+  std::fill(x.data(), x.data() + x.size(), 0.5f);
+  net.forward(x);
+  net.backward_parameters(net.forward(x));
+  CHECK(net.layer<0>().backward_parameters_calls == 1);
+  CHECK(net.layer<0>().backward_calls == 0);
+  // Every later layer's input gradient is needed: they run backward.
+  CHECK(net.layer<2>().backward_calls == 1);
+  CHECK(net.layer<2>().backward_parameters_calls == 0);
+  net.backward(net.forward(x));
+  CHECK(net.layer<0>().backward_calls == 1);
+  CHECK(net.layer<0>().backward_parameters_calls == 1);
 }

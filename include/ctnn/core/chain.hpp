@@ -90,6 +90,17 @@ void collect_layer_buffers(L& layer, BufferList<T>& out, const std::string& pref
     layer.collect_buffers(out, prefix);
 }
 
+/// The first layer's share of Chain::backward_parameters: its own `backward_parameters(dy)`
+/// where it has one (the conv layers: the weight and bias gradients without the input
+/// gradient), else its backward, whose input gradient is then not used.
+template <class L, class G>
+void backward_parameters_of(L& layer, const G& dy) {
+  if constexpr (requires { layer.backward_parameters(dy); })
+    layer.backward_parameters(dy);
+  else
+    layer.backward(dy);
+}
+
 /// The bound layers, stored as members so they are constructed (and consume the Rng) in
 /// order, first layer first, as PyTorch initialises an nn.Sequential.
 template <ShapeType In, class T, class... Specs>
@@ -104,6 +115,7 @@ class LayerList<In, T> {
   explicit LayerList(Rng&) {}
   const Batch<In, T>& forward(const Batch<In, T>& x) { return x; }
   const Batch<In, T>& backward(const Batch<In, T>& dy) { return dy; }
+  void backward_parameters(const Batch<In, T>&) {}
   void zero_grad() {}
   void collect_parameters(ParameterList<T>&, const std::string&, std::size_t) {}
   void collect_buffers(BufferList<T>&, const std::string&, std::size_t) {}
@@ -119,6 +131,7 @@ class LayerList<In, T, Spec> {
 
   const auto& forward(const Batch<In, T>& x) { return head.forward(x); }
   const Batch<In, T>& backward(const Batch<output_shape, T>& dy) { return head.backward(dy); }
+  void backward_parameters(const Batch<output_shape, T>& dy) { backward_parameters_of(head, dy); }
   void zero_grad() { head.zero_grad(); }
   void collect_parameters(ParameterList<T>& out, const std::string& prefix, std::size_t index) {
     head.collect_parameters(out, prefix + std::to_string(index) + ".");
@@ -142,6 +155,9 @@ class LayerList<In, T, Spec, Next, Rest...> {
   const auto& forward(const Batch<In, T>& x) { return tail.forward(head.forward(x)); }
   const Batch<In, T>& backward(const Batch<output_shape, T>& dy) {
     return head.backward(tail.backward(dy));
+  }
+  void backward_parameters(const Batch<output_shape, T>& dy) {
+    backward_parameters_of(head, tail.backward(dy));
   }
   void zero_grad() {
     head.zero_grad();
@@ -194,6 +210,11 @@ class Chain : public WithParameters<Chain<In, T, Specs...>, T> {
   const Batch<output_shape, T>& forward(const Batch<In, T>& x) { return layers_.forward(x); }
   /// Backpropagates dL/d(output): accumulates every parameter's gradient, returns dL/d(input).
   const Batch<In, T>& backward(const Batch<output_shape, T>& dy) { return layers_.backward(dy); }
+  /// Backpropagates dL/d(output) into every parameter's gradient, as backward does, but does not
+  /// compute dL/d(input): the training step's call when the input is data, not the output of
+  /// another network. The gradients are bit for bit backward's; the first conv layer skips its
+  /// data-gradient pass.
+  void backward_parameters(const Batch<output_shape, T>& dy) { layers_.backward_parameters(dy); }
   void zero_grad() { layers_.zero_grad(); }
   void collect_parameters(ParameterList<T>& out, const std::string& prefix) {
     layers_.collect_parameters(out, prefix, 0);

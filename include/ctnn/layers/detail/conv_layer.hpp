@@ -69,13 +69,20 @@ class ConvLayer : public WithParameters<ConvLayer<Derived, Spec, In, Out, T, G>,
   }
 
   const Batch<In, T>& backward(const Batch<Out, T>& dy) {
+    backward_parameters(dy);
+    const std::size_t n = dy.batch_size();
+    grad_in_.resize(n);
+    derived().data_gradient_pass(dy.data(), grad_in_.data(), n);
+    return grad_in_;
+  }
+
+  /// backward without the input gradient: what a network's first layer needs (its input is the
+  /// data), and a third of the layer's backward work.
+  void backward_parameters(const Batch<Out, T>& dy) {
     const std::size_t n = dy.batch_size();
     derived().weight_gradient_pass(input_->data(), dy.data(), n);
     kernels::bias_backward(dy.data(), bias_grad_.data(), n, Out::channels,
                            std::size_t(Out::height) * Out::width);
-    grad_in_.resize(n);
-    derived().data_gradient_pass(dy.data(), grad_in_.data(), n);
-    return grad_in_;
   }
 
   void zero_grad() {
