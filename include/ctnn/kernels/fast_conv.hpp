@@ -10,8 +10,9 @@
 ///  - forward:          y = W * X over (channel, tap) with op_tile.
 ///  - backward-data:    the forward of the "full" conv (padding d(K-1) - p) of dy with the
 ///                      flipped, transposed weights, so it is the same op_tile code.
-///  - backward-weight:  dW[co][(ci, tap)] = dot(dy_co, shifted x_ci) with ip_tile; dy is laid
-///                      out with the same pitch and zeros in the excess columns.
+///  - backward-weight:  dW[co][(ci, tap)] = dot(dy_co, shifted x_ci) with ip_tile; each work
+///                      item lays out its own rows of dy with the same pitch and zeros in the
+///                      excess columns.
 /// Other strides materialise im2col columns and run the same code as a 1x1 conv.
 ///
 /// Work is split into fixed items (sample x column block, or weight tile) that do not depend
@@ -123,8 +124,6 @@ struct FlatConv {
   /// tile's excess columns may read.
   static constexpr std::size_t in_stride =
       simd::round_up(C * cstride + std::size_t(D * (K - 1) + NR + W), 16);
-  /// Floats per sample of dy laid out for backward-weight.
-  static constexpr std::size_t dyq_stride = simd::round_up(std::size_t(M) * Qp, 16);
 
   /// Packs A (M x N, value a(m, k), k = channel * KK + tap) into MR-row panels, zero-padded.
   template <class A>
@@ -203,39 +202,54 @@ struct FlatConv {
     }
   }
 
+  /// Floats of scratch one backward-weight item needs: its MRW rows of dy laid out flat.
+  static constexpr std::size_t weight_scratch = std::size_t(MRW) * Qp;
+
   /// dw[m][k] += sum over samples and flat columns of dyq[s][m][q] * x[s][channel(k)][q +
-  /// tap(k)]. dyq must be zero in excess columns; each weight tile is owned by one item and
-  /// reduced over the samples in order.
-  static void weight(const float* dyq, const float* xin, float* dw, std::size_t n) {
-    parallel_items(std::size_t(wpanels) * wblocks, [&](std::size_t item) {
-      const int mp = int(item / wblocks), wb = int(item % wblocks);
-      const int m0 = mp * MRW;
-      const int tb0 = wb * TB, tb1 = std::min(wtiles, tb0 + TB);
-      simd::vec acc[TB][MRW * NRW];
-      for (int t = 0; t < tb1 - tb0; ++t)
-        for (int e = 0; e < MRW * NRW; ++e)
-          acc[t][e] = simd::vec(0.0f);
-      const float* ar[MRW];
-      const float* br[NRW];
-      for (std::size_t s = 0; s < n; ++s) {
-        const float* ds = dyq + s * dyq_stride;
-        const float* xs = xin + s * in_stride;
-        // Rows past M or N repeat the last one; their sums are dropped below.
-        for (int i = 0; i < MRW; ++i)
-          ar[i] = ds + std::size_t(std::min(m0 + i, M - 1)) * Qp;
-        for (int t = tb0; t < tb1; ++t) {
-          for (int j = 0; j < NRW; ++j) {
-            const int k = std::min(t * NRW + j, N - 1);
-            br[j] = xs + std::size_t(k / KK) * cstride + taps[k % KK];
+  /// tap(k)], where dyq is dy (n samples of M x out_h x out_w) laid out with the input's pitch
+  /// and zeros in the excess columns. Each item lays out its own MRW rows of dy, sample by
+  /// sample, in its slot of `scratch` (max_slots() * weight_scratch floats): they stay in L1,
+  /// and dy is read once instead of written out whole and read back. Each weight tile is
+  /// owned by one item and reduced over the samples in order.
+  static void weight(const float* dy, const float* xin, float* dw, std::size_t n, float* scratch) {
+    constexpr std::size_t dy_plane = std::size_t(out_h) * out_w, dy_stride = M * dy_plane;
+    parallel_items_in_slots(
+        std::size_t(wpanels) * wblocks, [&](std::size_t item, std::size_t slot) {
+          const int mp = int(item / wblocks), wb = int(item % wblocks);
+          const int m0 = mp * MRW, rows = std::min(MRW, M - m0);
+          const int tb0 = wb * TB, tb1 = std::min(wtiles, tb0 + TB);
+          float* dyq = scratch + slot * weight_scratch;
+          simd::vec acc[TB][MRW * NRW];
+          for (int t = 0; t < tb1 - tb0; ++t)
+            for (int e = 0; e < MRW * NRW; ++e)
+              acc[t][e] = simd::vec(0.0f);
+          const float* ar[MRW];
+          const float* br[NRW];
+          // Rows past M repeat the last one; their sums are dropped below.
+          for (int i = 0; i < MRW; ++i)
+            ar[i] = dyq + std::size_t(std::min(i, rows - 1)) * Qp;
+          for (std::size_t s = 0; s < n; ++s) {
+            for (int i = 0; i < rows; ++i) {
+              float* row = dyq + std::size_t(i) * Qp;
+              pad_plane(dy + s * dy_stride + std::size_t(m0 + i) * dy_plane, out_h, out_w, row,
+                        out_h, pitch, 0, 0);
+              std::fill(row + Nq, row + Qp, 0.0f);
+            }
+            const float* xs = xin + s * in_stride;
+            for (int t = tb0; t < tb1; ++t) {
+              // Columns past N repeat the last one, likewise.
+              for (int j = 0; j < NRW; ++j) {
+                const int k = std::min(t * NRW + j, N - 1);
+                br[j] = xs + std::size_t(k / KK) * cstride + taps[k % KK];
+              }
+              gemm::ip_tile<MRW, NRW>(ar, br, Qp / W, acc[t - tb0]);
+            }
           }
-          gemm::ip_tile<MRW, NRW>(ar, br, Qp / W, acc[t - tb0]);
-        }
-      }
-      for (int t = tb0; t < tb1; ++t)
-        for (int i = 0; i < MRW && m0 + i < M; ++i)
-          for (int j = 0; j < NRW && t * NRW + j < N; ++j)
-            dw[std::size_t(m0 + i) * N + t * NRW + j] += simd::hsum(acc[t - tb0][i * NRW + j]);
-    });
+          for (int t = tb0; t < tb1; ++t)
+            for (int i = 0; i < rows; ++i)
+              for (int j = 0; j < NRW && t * NRW + j < N; ++j)
+                dw[std::size_t(m0 + i) * N + t * NRW + j] += simd::hsum(acc[t - tb0][i * NRW + j]);
+        });
   }
 };
 
@@ -261,10 +275,11 @@ class FastConv {
   using P1 = FlatConv<F1>;
   using P2 = FlatConv<F2>;
 
-  /// Samples per pass through the workspaces: bounds their size for large batches.
+  /// Samples per pass through the workspaces: bounds their size for large batches (and, for
+  /// backward-weight, what a pass reads: the padded input and dy).
   static constexpr std::size_t budget = std::size_t(2) << 20;  // floats (8 MB)
   static constexpr std::size_t chunk1 =
-      std::clamp<std::size_t>(budget / (P1::in_stride + P1::dyq_stride), 1, 16);
+      std::clamp<std::size_t>(budget / (P1::in_stride + G.out_size()), 1, 16);
   static constexpr std::size_t col2_stride = std::size_t(Kdim) * Ho * Wo;
   static constexpr std::size_t chunk2 =
       std::clamp<std::size_t>(budget / (P2::in_stride + (flat_bwd ? 0 : col2_stride)), 1, 16);
@@ -366,22 +381,11 @@ class FastConv {
     }
     const std::size_t nc = std::min(n, chunk1);
     float* in = in_.reserve(nc * P1::in_stride);
-    float* dq = aux_.reserve(nc * P1::dyq_stride);
+    float* scratch = aux_.reserve(max_slots() * P1::weight_scratch);
     for (std::size_t c0 = 0; c0 < n; c0 += nc) {
       const std::size_t cn = std::min(nc, n - c0);
       prepare_input(x + c0 * G.in_size(), in, cn);
-      const float* dys = dy + c0 * G.out_size();
-      parallel_items(cn, [&](std::size_t s) {
-        float* dst = dq + s * P1::dyq_stride;
-        for (int c = 0; c < Cout; ++c) {
-          float* row = dst + std::size_t(c) * P1::Qp;
-          pad_plane(dys + s * G.out_size() + std::size_t(c) * Ho * Wo, Ho, Wo, row, Ho, F1.pitch, 0,
-                    0);
-          std::fill(row + P1::Nq, row + P1::Qp, 0.0f);
-        }
-        std::fill(dst + std::size_t(Cout) * P1::Qp, dst + P1::dyq_stride, 0.0f);
-      });
-      P1::weight(dq, in, dw, cn);
+      P1::weight(dy + c0 * G.out_size(), in, dw, cn, scratch);
     }
   }
 
