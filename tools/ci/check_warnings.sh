@@ -24,7 +24,10 @@
 #   models' training steps, evaluation mode and the safetensors and .npy files, runs in
 #   test_models, test_golden_models, test_checkpoint and test_npy). Compiled at -O1 with the
 #   sanitizers, these three were a quarter of this build's CPU time (1,005 of 4,368 s, measured
-#   2026-12-02 on a loaded machine: test_no_alloc 484 s, roundtrip 488 s).
+#   2026-12-02 on a loaded machine: test_no_alloc 484 s, roundtrip 488 s). And
+#   test_kernels_scalar: it runs test_kernels_conv's cases on one-lane vectors, the same index
+#   arithmetic that test_kernels_conv runs here under the sanitizers (162 s of CPU at -O1); the
+#   README's build runs it.
 # - -O0 (CTNN_TESTS_AT_O0): the programs whose compile time at -O1 far exceeds what their tests
 #   lose unoptimised (measured 2026-12-02 under ASan+UBSan, compile at -O1 -> -O0, test at -O1
 #   -> -O0): test_golden_layers (13 conv geometries) 320 -> 54 s, test 0.1 -> 0.4 s;
@@ -35,7 +38,7 @@
 #   test_checkpoint (2 -> 194 s), first_network (1 -> 45 s), test_sequential (11 s -> over
 #   7 minutes), and by the same measure test_golden_models, the kernels' tests, test_tiling,
 #   test_dataset; test_mse, test_psnr and test_bad_png compile in seconds either way.
-check_only=(test_no_alloc compile_cost_final_model roundtrip)
+check_only=(test_no_alloc compile_cost_final_model roundtrip test_kernels_scalar)
 at_o0=(test_golden_layers test_golden_residual test_bad_input test_batch_norm test_gradient_check
   test_gradients test_initialization test_kernels_elementwise test_kernels_pooling
   test_max_pool2d_leaky_relu test_npy test_optimizer test_shard test_image test_max_pool2d
