@@ -138,6 +138,218 @@ struct TileInfo {
   bool full;
 };
 
+// The transforms below are the heavy, fully unrolled code. They take the problem's sizes at
+// run time and are templated on the tile size only, and not inlined: every conv geometry of a
+// program shares one copy per tile size instead of compiling its own (in a test program with
+// the U-Net at two sizes and DnCNN they were half the optimiser's time). A call covers a whole
+// group of W tiles, so the call costs nothing measurable.
+
+/// How to load a group of W tiles' patches: with one gather per patch element, at origin +
+/// offset[lane], when all W tiles are there and pass `usable` (gather true); element by
+/// element otherwise (and always without SIMD, or for samples too large for 32-bit offsets).
+/// The same for every channel: computed once per group.
+struct GroupGather {
+  bool gather = false;
+  std::ptrdiff_t origin = 0;
+  alignas(64) std::int32_t offset[simd::width] = {};
+};
+
+template <class Usable>
+GroupGather group_gather(const TileInfo* t, int avail, std::size_t sample_size, int width,
+                         int shift, Usable usable) {
+  constexpr int W = simd::width;
+  GroupGather g;
+  if (!simd::enabled || sample_size > (std::size_t(1) << 30) || avail < W) return g;
+  auto at = [&](const TileInfo& ti) {
+    return std::ptrdiff_t(ti.sample) * std::ptrdiff_t(sample_size) +
+           std::ptrdiff_t(ti.oy - shift) * width + (ti.ox - shift);
+  };
+  g.origin = at(t[0]);
+  for (int l = 0; l < W; ++l) {
+    if (!usable(t[l])) return GroupGather{};
+    g.offset[l] = std::int32_t(at(t[l]) - g.origin);
+  }
+  g.gather = true;
+  return g;
+}
+
+/// input_group's GroupGather for the tiles t[0..avail).
+inline GroupGather input_gather(const Problem& p, const TileInfo* t, int avail) {
+  return group_gather(t, avail, p.in_size(), p.in_w, p.pad,
+                      [](const TileInfo& ti) { return ti.interior; });
+}
+/// output_gradient_group's GroupGather for the tiles t[0..avail).
+inline GroupGather output_gather(const Problem& p, const TileInfo* t, int avail) {
+  return group_gather(t, avail, p.out_size(), p.out_w, 0,
+                      [](const TileInfo& ti) { return ti.full; });
+}
+
+/// Transforms the patches of input channel xc (the channel's plane in sample 0) of the W tiles
+/// t[0..W) (those past avail are zero) and stores value xi at dst + xi * xi_stride, one tile
+/// per lane.
+template <int M>
+[[gnu::noinline]] void input_group(const Problem& p, const float* xc, const TileInfo* t, int avail,
+                                   const GroupGather& g, float* dst, std::size_t xi_stride) {
+  using T = Transform<M>;
+  constexpr int W = simd::width, alpha = T::alpha, A2 = alpha * alpha;
+  simd::vec d[A2], tmp[A2];
+  if (g.gather) {
+    const float* base = xc + g.origin;
+#pragma GCC unroll 8
+    for (int r = 0; r < alpha; ++r)
+#pragma GCC unroll 8
+      for (int j = 0; j < alpha; ++j)
+        d[r * alpha + j] = simd::gather(base + r * p.in_w + j, g.offset);
+  } else {
+    alignas(64) float patch[A2 * W];
+    for (int l = 0; l < W; ++l) {
+      const bool here = l < avail;
+      const int iy = here ? t[l].oy - p.pad : 0, ix = here ? t[l].ox - p.pad : 0;
+      const float* xs = here ? xc + std::size_t(t[l].sample) * p.in_size() : xc;
+      for (int r = 0; r < alpha; ++r)
+        for (int j = 0; j < alpha; ++j) {
+          const int yy = iy + r, xx = ix + j;
+          patch[(r * alpha + j) * W + l] = here && yy >= 0 && yy < p.in_h && xx >= 0 && xx < p.in_w
+                                               ? xs[std::ptrdiff_t(yy) * p.in_w + xx]
+                                               : 0.0f;
+        }
+    }
+    for (int e = 0; e < A2; ++e)
+      d[e] = simd::load(patch + e * W);
+  }
+  // B^T d B: columns first, then rows.
+#pragma GCC unroll 8
+  for (int j = 0; j < alpha; ++j)
+    apply(T::bt, d + j, alpha, tmp + j, alpha);
+#pragma GCC unroll 8
+  for (int i = 0; i < alpha; ++i)
+    apply(T::bt, tmp + i * alpha, 1, d + i * alpha, 1);
+  for (int e = 0; e < A2; ++e)
+    simd::store(dst + e * xi_stride, d[e]);
+}
+
+/// y tiles of output channel o for the W tiles t[0..min(W, avail)): A^T Mx A + b, Mx value
+/// xi at src + xi * xi_stride, one tile per lane.
+template <int M>
+[[gnu::noinline]] void output_group(const Problem& p, const float* src, std::size_t xi_stride,
+                                    int o, float b, const TileInfo* t, int avail, float* y) {
+  using T = Transform<M>;
+  constexpr int W = simd::width, alpha = T::alpha, A2 = alpha * alpha;
+  simd::vec e[A2], tmp[M * alpha];
+  for (int xi = 0; xi < A2; ++xi)
+    e[xi] = simd::load(src + xi * xi_stride);
+#pragma GCC unroll 8
+  for (int j = 0; j < alpha; ++j)
+    apply(T::at, e + j, alpha, tmp + j, alpha);
+  alignas(64) float out[M * M * W];
+#pragma GCC unroll 8
+  for (int a = 0; a < M; ++a) {
+    simd::vec r[M];
+    apply(T::at, tmp + a * alpha, 1, r, 1);
+    for (int bb = 0; bb < M; ++bb)
+      simd::store(out + (a * M + bb) * W, r[bb] + simd::vec(b));
+  }
+  for (int l = 0; l < std::min(W, avail); ++l) {
+    const auto& ti = t[l];
+    float* yt = y + std::size_t(ti.sample) * p.out_size() +
+                (std::size_t(o) * p.out_h + ti.oy) * p.out_w + ti.ox;
+    if (ti.full) {
+#pragma GCC unroll 4
+      for (int a = 0; a < M; ++a)
+#pragma GCC unroll 4
+        for (int bb = 0; bb < M; ++bb)
+          yt[a * p.out_w + bb] = out[(a * M + bb) * W + l];
+      continue;
+    }
+    const int rows = std::min(M, p.out_h - ti.oy), cols = std::min(M, p.out_w - ti.ox);
+    for (int a = 0; a < rows; ++a)
+      for (int bb = 0; bb < cols; ++bb)
+        yt[a * p.out_w + bb] = out[(a * M + bb) * W + l];
+  }
+}
+
+/// A dY A^T for output channel dyc (the channel's plane in sample 0) of the W tiles t[0..W)
+/// (dY zero outside the output and past avail), value xi stored at dst + xi * xi_stride.
+template <int M>
+[[gnu::noinline]] void output_gradient_group(const Problem& p, const float* dyc, const TileInfo* t,
+                                             int avail, const GroupGather& g, float* dst,
+                                             std::size_t xi_stride) {
+  using T = Transform<M>;
+  constexpr int W = simd::width, alpha = T::alpha, A2 = alpha * alpha;
+  simd::vec d[M * M], tmp[alpha * M], z[A2];
+  if (g.gather) {
+    const float* base = dyc + g.origin;
+#pragma GCC unroll 4
+    for (int a = 0; a < M; ++a)
+#pragma GCC unroll 4
+      for (int b = 0; b < M; ++b)
+        d[a * M + b] = simd::gather(base + a * p.out_w + b, g.offset);
+  } else {
+    alignas(64) float patch[M * M * W];
+    for (int l = 0; l < W; ++l) {
+      const bool here = l < avail;
+      const int rows = here ? std::min(M, p.out_h - t[l].oy) : 0;
+      const int cols = here ? std::min(M, p.out_w - t[l].ox) : 0;
+      const float* src = here ? dyc + std::size_t(t[l].sample) * p.out_size() +
+                                    std::size_t(t[l].oy) * p.out_w + t[l].ox
+                              : dyc;
+      for (int a = 0; a < M; ++a)
+        for (int b = 0; b < M; ++b)
+          patch[(a * M + b) * W + l] = a < rows && b < cols ? src[a * p.out_w + b] : 0.0f;
+    }
+    for (int e = 0; e < M * M; ++e)
+      d[e] = simd::load(patch + e * W);
+  }
+  // A dY A^T: columns then rows, with A = (A^T)^T.
+#pragma GCC unroll 8
+  for (int j = 0; j < M; ++j)
+    apply_transposed(T::at, d + j, M, tmp + j, M);
+#pragma GCC unroll 8
+  for (int i = 0; i < alpha; ++i)
+    apply_transposed(T::at, tmp + i * M, 1, z + i * alpha, 1);
+  for (int e = 0; e < A2; ++e)
+    simd::store(dst + e * xi_stride, z[e]);
+}
+
+/// G g G^T for W filters, one per lane: gg holds the 9 taps (W values each), out the alpha^2
+/// transformed values (W each). In float: the transform's own rounding is part of the stated
+/// error bound.
+template <int M>
+[[gnu::noinline]] void filter_transform(const float* gg, float* out) {
+  using T = Transform<M>;
+  constexpr int W = simd::width, alpha = T::alpha, A2 = alpha * alpha;
+  simd::vec f[9], t[alpha * 3], r[A2];
+  for (int k = 0; k < 9; ++k)
+    f[k] = simd::load(gg + k * W);
+#pragma GCC unroll 4
+  for (int kx = 0; kx < 3; ++kx)
+    apply(T::gf, f + kx, 3, t + kx, 3);
+#pragma GCC unroll 8
+  for (int a = 0; a < alpha; ++a)
+    apply(T::gf, t + a * 3, 1, r + a * alpha, 1);
+  for (int xi = 0; xi < A2; ++xi)
+    simd::store(out + xi * W, r[xi]);
+}
+
+/// G^T dU G for W filters, one per lane: in holds the alpha^2 values of dU (W each), out the 9
+/// taps (W each).
+template <int M>
+[[gnu::noinline]] void filter_gradient_transform(const float* in, float* out) {
+  using T = Transform<M>;
+  constexpr int W = simd::width, alpha = T::alpha, A2 = alpha * alpha;
+  simd::vec e[A2], t[3 * alpha], r[9];
+  for (int xi = 0; xi < A2; ++xi)
+    e[xi] = simd::load(in + xi * W);
+#pragma GCC unroll 8
+  for (int b = 0; b < alpha; ++b)
+    apply_transposed(T::gf, e + b, alpha, t + b, alpha);
+#pragma GCC unroll 4
+  for (int ky = 0; ky < 3; ++ky)
+    apply_transposed(T::gf, t + ky * alpha, 1, r + ky * 3, 1);
+  for (int k = 0; k < 9; ++k)
+    simd::store(out + k * W, r[k]);
+}
+
 }  // namespace detail
 
 /// Winograd F(M x M, 3 x 3) for one problem. Holds its workspaces: they grow on the first
@@ -202,10 +414,14 @@ class WinogradConv {
           describe_tiles(item * NR, tc, tiles);
           float* vq = scratch + slot * slot_size;     // [xi][c][NR]
           float* mq = vq + std::size_t(A2) * C * NR;  // [xi][panels * MR][NR]
+          detail::GroupGather gathers[NV];
+          for (int gr = 0; gr < NV; ++gr)
+            gathers[gr] = detail::input_gather(P, tiles + gr * W, tc - gr * W);
           for (int c = 0; c < C; ++c)
             for (int gr = 0; gr < NV; ++gr)
-              input_group(x, c, tiles + gr * W, tc - gr * W, vq + std::size_t(c) * NR + gr * W,
-                          std::size_t(C) * NR);
+              detail::input_group<M>(P, x + std::size_t(c) * P.in_h * P.in_w, tiles + gr * W,
+                                     tc - gr * W, gathers[gr], vq + std::size_t(c) * NR + gr * W,
+                                     std::size_t(C) * NR);
           for (int xi = 0; xi < A2; ++xi)
             for (int p = 0; p < panels; ++p)
               gemm::op_tile<MR, NV, one_tap>(u + (std::size_t(xi) * panels + p) * C * MR,
@@ -213,8 +429,9 @@ class WinogradConv {
                                              mq + (std::size_t(xi) * panels + p) * MR * NR, NR);
           for (int o = 0; o < O; ++o)
             for (int gr = 0; gr < NV && gr * W < tc; ++gr)
-              output_group(mq + std::size_t(o) * NR + gr * W, std::size_t(panels) * MR * NR, o,
-                           bias ? bias[o] : 0.0f, tiles + gr * W, tc - gr * W, y);
+              detail::output_group<M>(P, mq + std::size_t(o) * NR + gr * W,
+                                      std::size_t(panels) * MR * NR, o, bias ? bias[o] : 0.0f,
+                                      tiles + gr * W, tc - gr * W, y);
         });
   }
 
@@ -226,10 +443,17 @@ class WinogradConv {
     float* du = du_.reserve(std::size_t(A2) * O * C);
     std::fill(du, du + std::size_t(A2) * O * C, 0.0f);
     tile_info_.resize(std::size_t(weight_chunk));
+    gather_in_.resize(std::size_t(weight_chunk / W + 1));
+    gather_out_.resize(std::size_t(weight_chunk / W + 1));
     for (std::size_t t0 = 0; t0 < total; t0 += weight_chunk) {
       const int tc = int(std::min<std::size_t>(weight_chunk, total - t0));
       describe_tiles(t0, tc, tile_info_.data());
       const int groups = gemm::ceil_div(tc, W);
+      for (int gr = 0; gr < groups; ++gr) {
+        const detail::TileInfo* t = tile_info_.data() + gr * W;
+        gather_in_[std::size_t(gr)] = detail::input_gather(P, t, tc - gr * W);
+        gather_out_[std::size_t(gr)] = detail::output_gather(P, t, tc - gr * W);
+      }
       const int padded = int(simd::round_up(std::size_t(tc), std::size_t(NR)));
       constexpr int GB = 8;  // lane groups per work item
       const int blocks = gemm::ceil_div(groups, GB);
@@ -239,12 +463,15 @@ class WinogradConv {
         for (int gr = b * GB; gr < std::min(groups, (b + 1) * GB); ++gr) {
           const detail::TileInfo* t = tile_info_.data() + gr * W;
           if (row < C)
-            input_group(x, row, t, tc - gr * W, v + std::size_t(row) * row_stride + gr * W,
-                        std::size_t(C) * row_stride);
+            detail::input_group<M>(P, x + std::size_t(row) * P.in_h * P.in_w, t, tc - gr * W,
+                                   gather_in_[std::size_t(gr)],
+                                   v + std::size_t(row) * row_stride + gr * W,
+                                   std::size_t(C) * row_stride);
           else
-            output_gradient_group(dy, row - C, t, tc - gr * W,
-                                  z + std::size_t(row - C) * row_stride + gr * W,
-                                  std::size_t(O) * row_stride);
+            detail::output_gradient_group<M>(P, dy + std::size_t(row - C) * P.out_h * P.out_w, t,
+                                             tc - gr * W, gather_out_[std::size_t(gr)],
+                                             z + std::size_t(row - C) * row_stride + gr * W,
+                                             std::size_t(O) * row_stride);
         }
         if (b == blocks - 1)
           for (int xi = 0; xi < A2; ++xi) {
@@ -264,8 +491,7 @@ class WinogradConv {
   void transform_filters(Filter& g) {
     float* u = u_.reserve(std::size_t(A2) * panels * MR * C);
     constexpr int cblocks = gemm::ceil_div(C, W);
-    // One item per panel and block of W input channels, one channel per lane: G g G^T in
-    // float (the transform's own rounding is part of the stated error bound).
+    // One item per panel and block of W input channels, one channel per lane: G g G^T.
     parallel_items(std::size_t(panels) * cblocks, [&](std::size_t item) {
       const int p = int(item / cblocks), c0 = int(item % cblocks) * W;
       const int lanes = std::min(W, C - c0);
@@ -276,17 +502,7 @@ class WinogradConv {
         for (int l = 0; l < W; ++l)
           for (int k = 0; k < 9; ++k)
             gg[k * W + l] = o < O && l < lanes ? float(g(o, c0 + l, k / 3, k % 3)) : 0.0f;
-        simd::vec f[9], t[alpha * 3], r[A2];
-        for (int k = 0; k < 9; ++k)
-          f[k] = simd::load(gg + k * W);
-#pragma GCC unroll 4
-        for (int kx = 0; kx < 3; ++kx)
-          detail::apply(T::gf, f + kx, 3, t + kx, 3);
-#pragma GCC unroll 8
-        for (int a = 0; a < alpha; ++a)
-          detail::apply(T::gf, t + a * 3, 1, r + a * alpha, 1);
-        for (int xi = 0; xi < A2; ++xi)
-          simd::store(out + xi * W, r[xi]);
+        detail::filter_transform<M>(gg, out);
         for (int xi = 0; xi < A2; ++xi) {
           float* dst = u + ((std::size_t(xi) * panels + p) * C + c0) * MR + i;
           for (int l = 0; l < lanes; ++l)
@@ -306,150 +522,6 @@ class WinogradConv {
       out[k] = {s, oy, ox, iy >= 0 && ix >= 0 && iy + alpha <= P.in_h && ix + alpha <= P.in_w,
                 oy + M <= P.out_h && ox + M <= P.out_w};
     }
-  }
-
-  /// Offsets of W tiles from the first, for one gather per patch element, if all W are there
-  /// and pass `usable`; false otherwise (and always without SIMD, or for samples too large for
-  /// 32-bit offsets).
-  template <class Usable>
-  static bool tile_offsets(const detail::TileInfo* t, int avail, std::size_t sample_size, int width,
-                           int shift, Usable usable, std::int32_t* offset, std::ptrdiff_t& origin) {
-    if (!simd::enabled || sample_size > (std::size_t(1) << 30) || avail < W) return false;
-    auto at = [&](const detail::TileInfo& ti) {
-      return std::ptrdiff_t(ti.sample) * std::ptrdiff_t(sample_size) +
-             std::ptrdiff_t(ti.oy - shift) * width + (ti.ox - shift);
-    };
-    origin = at(t[0]);
-    for (int l = 0; l < W; ++l) {
-      if (!usable(t[l])) return false;
-      offset[l] = std::int32_t(at(t[l]) - origin);
-    }
-    return true;
-  }
-
-  /// Transforms channel c's patches of the W tiles t[0..W) (those past avail are zero) and
-  /// stores value xi at dst + xi * xi_stride, one tile per lane.
-  void input_group(const float* x, int c, const detail::TileInfo* t, int avail, float* dst,
-                   std::size_t xi_stride) const {
-    simd::vec d[A2], tmp[A2];
-    alignas(64) std::int32_t offset[W];
-    std::ptrdiff_t origin = 0;
-    const float* xc = x + std::size_t(c) * P.in_h * P.in_w;
-    if (tile_offsets(
-            t, avail, P.in_size(), P.in_w, P.pad,
-            [](const detail::TileInfo& ti) { return ti.interior; }, offset, origin)) {
-#pragma GCC unroll 8
-      for (int r = 0; r < alpha; ++r)
-#pragma GCC unroll 8
-        for (int j = 0; j < alpha; ++j)
-          d[r * alpha + j] = simd::gather(xc + origin + r * P.in_w + j, offset);
-    } else {
-      alignas(64) float patch[A2 * W];
-      for (int l = 0; l < W; ++l) {
-        const bool here = l < avail;
-        const int iy = here ? t[l].oy - P.pad : 0, ix = here ? t[l].ox - P.pad : 0;
-        const float* xs = here ? xc + std::size_t(t[l].sample) * P.in_size() : xc;
-        for (int r = 0; r < alpha; ++r)
-          for (int j = 0; j < alpha; ++j) {
-            const int yy = iy + r, xx = ix + j;
-            patch[(r * alpha + j) * W + l] =
-                here && yy >= 0 && yy < P.in_h && xx >= 0 && xx < P.in_w
-                    ? xs[std::ptrdiff_t(yy) * P.in_w + xx]
-                    : 0.0f;
-          }
-      }
-      for (int e = 0; e < A2; ++e)
-        d[e] = simd::load(patch + e * W);
-    }
-    // B^T d B: columns first, then rows.
-#pragma GCC unroll 8
-    for (int j = 0; j < alpha; ++j)
-      detail::apply(T::bt, d + j, alpha, tmp + j, alpha);
-#pragma GCC unroll 8
-    for (int i = 0; i < alpha; ++i)
-      detail::apply(T::bt, tmp + i * alpha, 1, d + i * alpha, 1);
-    for (int e = 0; e < A2; ++e)
-      simd::store(dst + e * xi_stride, d[e]);
-  }
-
-  /// y tiles of output channel o for the W tiles t[0..min(W, avail)): A^T Mx A + b, Mx value
-  /// xi at src + xi * xi_stride, one tile per lane.
-  static void output_group(const float* src, std::size_t xi_stride, int o, float b,
-                           const detail::TileInfo* t, int avail, float* y) {
-    simd::vec e[A2], tmp[M * alpha];
-    for (int xi = 0; xi < A2; ++xi)
-      e[xi] = simd::load(src + xi * xi_stride);
-#pragma GCC unroll 8
-    for (int j = 0; j < alpha; ++j)
-      detail::apply(T::at, e + j, alpha, tmp + j, alpha);
-    alignas(64) float out[M * M * W];
-#pragma GCC unroll 8
-    for (int a = 0; a < M; ++a) {
-      simd::vec r[M];
-      detail::apply(T::at, tmp + a * alpha, 1, r, 1);
-      for (int bb = 0; bb < M; ++bb)
-        simd::store(out + (a * M + bb) * W, r[bb] + simd::vec(b));
-    }
-    for (int l = 0; l < std::min(W, avail); ++l) {
-      const auto& ti = t[l];
-      float* yt = y + std::size_t(ti.sample) * P.out_size() +
-                  (std::size_t(o) * P.out_h + ti.oy) * P.out_w + ti.ox;
-      if (ti.full) {
-#pragma GCC unroll 4
-        for (int a = 0; a < M; ++a)
-#pragma GCC unroll 4
-          for (int bb = 0; bb < M; ++bb)
-            yt[a * P.out_w + bb] = out[(a * M + bb) * W + l];
-        continue;
-      }
-      const int rows = std::min(M, P.out_h - ti.oy), cols = std::min(M, P.out_w - ti.ox);
-      for (int a = 0; a < rows; ++a)
-        for (int bb = 0; bb < cols; ++bb)
-          yt[a * P.out_w + bb] = out[(a * M + bb) * W + l];
-    }
-  }
-
-  /// A dY A^T for output channel o of the W tiles t[0..W) (dY zero outside the output and
-  /// past avail), value xi stored at dst + xi * xi_stride.
-  void output_gradient_group(const float* dy, int o, const detail::TileInfo* t, int avail,
-                             float* dst, std::size_t xi_stride) const {
-    simd::vec d[M * M], tmp[alpha * M], z[A2];
-    alignas(64) std::int32_t offset[W];
-    std::ptrdiff_t origin = 0;
-    const float* dyc = dy + std::size_t(o) * P.out_h * P.out_w;
-    if (tile_offsets(
-            t, avail, P.out_size(), P.out_w, 0, [](const detail::TileInfo& ti) { return ti.full; },
-            offset, origin)) {
-#pragma GCC unroll 4
-      for (int a = 0; a < M; ++a)
-#pragma GCC unroll 4
-        for (int b = 0; b < M; ++b)
-          d[a * M + b] = simd::gather(dyc + origin + a * P.out_w + b, offset);
-    } else {
-      alignas(64) float patch[M * M * W];
-      for (int l = 0; l < W; ++l) {
-        const bool here = l < avail;
-        const int rows = here ? std::min(M, P.out_h - t[l].oy) : 0;
-        const int cols = here ? std::min(M, P.out_w - t[l].ox) : 0;
-        const float* src = here ? dyc + std::size_t(t[l].sample) * P.out_size() +
-                                      std::size_t(t[l].oy) * P.out_w + t[l].ox
-                                : dyc;
-        for (int a = 0; a < M; ++a)
-          for (int b = 0; b < M; ++b)
-            patch[(a * M + b) * W + l] = a < rows && b < cols ? src[a * P.out_w + b] : 0.0f;
-      }
-      for (int e = 0; e < M * M; ++e)
-        d[e] = simd::load(patch + e * W);
-    }
-    // A dY A^T: columns then rows, with A = (A^T)^T.
-#pragma GCC unroll 8
-    for (int j = 0; j < M; ++j)
-      detail::apply_transposed(T::at, d + j, M, tmp + j, M);
-#pragma GCC unroll 8
-    for (int i = 0; i < alpha; ++i)
-      detail::apply_transposed(T::at, tmp + i * M, 1, z + i * alpha, 1);
-    for (int e = 0; e < A2; ++e)
-      simd::store(dst + e * xi_stride, z[e]);
   }
 
   /// du[xi][o][c] += sum over the chunk's tiles of Z[xi][o][k] V[xi][c][k]. Each (xi, o
@@ -484,26 +556,13 @@ class WinogradConv {
       const int o = int(item / cblocks), c0 = int(item % cblocks) * W;
       const int lanes = std::min(W, C - c0);
       alignas(64) float in[A2 * W];
-      simd::vec e[A2], t[3 * alpha], r[9];
       for (int xi = 0; xi < A2; ++xi) {
         const float* src = du + (std::size_t(xi) * O + o) * C + c0;
-        if (lanes == W) {
-          e[xi] = simd::load(src);
-        } else {
-          for (int l = 0; l < W; ++l)
-            in[xi * W + l] = l < lanes ? src[l] : 0.0f;
-          e[xi] = simd::load(in + xi * W);
-        }
+        for (int l = 0; l < W; ++l)
+          in[xi * W + l] = l < lanes ? src[l] : 0.0f;
       }
-#pragma GCC unroll 8
-      for (int b = 0; b < alpha; ++b)
-        detail::apply_transposed(T::gf, e + b, alpha, t + b, alpha);
-#pragma GCC unroll 4
-      for (int ky = 0; ky < 3; ++ky)
-        detail::apply_transposed(T::gf, t + ky * alpha, 1, r + ky * 3, 1);
       alignas(64) float out[9 * W];
-      for (int k = 0; k < 9; ++k)
-        simd::store(out + k * W, r[k]);
+      detail::filter_gradient_transform<M>(in, out);
       for (int l = 0; l < lanes; ++l) {
         float* d = dw + (std::size_t(o) * C + c0 + l) * 9;
         for (int k = 0; k < 9; ++k)
@@ -514,6 +573,7 @@ class WinogradConv {
 
   simd::Buffer u_, v_, z_, du_;
   std::vector<detail::TileInfo> tile_info_;
+  std::vector<detail::GroupGather> gather_in_, gather_out_;
 };
 
 }  // namespace ctnn::kernels::winograd
