@@ -33,11 +33,11 @@ void check_block(const std::string& name) {
 
   const auto x = load_batch<S, T>(name, "x");
   const auto& y = layer.forward(x);
-  require_close(y.data(), load_fixture(name, "y"), name + " y", rtol, atol);
+  require_close(y, load_fixture(name, "y"), name + " y", rtol, atol);
   const auto gy = load_batch<S, T>(name, "gy");
   layer.zero_grad();
   const auto& gx = layer.backward(gy);
-  require_close(gx.data(), load_fixture(name, "gx"), name + " gx", rtol, atol);
+  require_close(gx, load_fixture(name, "gx"), name + " gx", rtol, atol);
   compare_parameters(name, "grad", params, /*gradients=*/true, rtol, atol);
 }
 }  // namespace

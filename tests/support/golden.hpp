@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
+#include <iterator>
+#include <span>
 #include <sstream>
 #include <string>
 
@@ -37,10 +39,15 @@ Batch<S, T> load_batch(const std::string& case_name, const std::string& file) {
 }
 
 /// Compares within |got - want| <= atol + rtol |want| (numpy.allclose), reporting the worst
-/// element.
-template <class T>
-void require_close(const T* got, const xt::xarray<float>& want, const std::string& what,
+/// element. `got` is anything with data() and size() (a Batch, an xtensor, a std::span): the two
+/// must hold the same number of values, or the comparison of a prefix would pass unnoticed.
+template <class Values>
+void require_close(const Values& got_values, const xt::xarray<float>& want, const std::string& what,
                    double rtol = 1e-5, double atol = 1e-6) {
+  INFO(what << ": " << std::size(got_values) << " values computed, " << want.size()
+            << " in the fixture");
+  REQUIRE(std::size(got_values) == want.size());
+  const auto* got = std::data(got_values);
   std::size_t worst = 0, bad = 0;
   double worst_excess = -1;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -77,9 +84,8 @@ void compare_parameters(const std::string& case_name, const std::string& prefix,
                         double atol = 1e-6) {
   for (const auto& p : params) {
     const auto want = load_fixture(case_name, prefix + "." + p.name);
-    REQUIRE(want.size() == p.size);
-    require_close(gradients ? p.grad : p.value, want, case_name + " " + prefix + "." + p.name, rtol,
-                  atol);
+    require_close(std::span<const T>(gradients ? p.grad : p.value, p.size), want,
+                  case_name + " " + prefix + "." + p.name, rtol, atol);
   }
 }
 

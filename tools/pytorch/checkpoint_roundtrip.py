@@ -110,6 +110,10 @@ def main():
     with torch.no_grad():
         y = model(x).numpy()
     want = np.load(os.path.join(a.dir, "ctnn_output.npy"))
+    if want.shape != y.shape:  # numpy would broadcast, comparing some values only
+        print(f"checkpoint_roundtrip: ctnn_output.npy has shape {want.shape}, PyTorch's output "
+              f"{y.shape}")
+        return 1
     err = float(np.abs(y.astype(np.float64) - want).max())
     print(f"checkpoint_roundtrip: {a.model}: ctnn's weights in PyTorch ({len(state)} tensors, "
           f"network {metadata.get('ctnn_network', '?')[:40]}...): max |PyTorch - ctnn| = "

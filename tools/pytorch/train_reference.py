@@ -182,6 +182,9 @@ def check_initial(model, path):
     if set(theirs) != set(ours):
         raise SystemExit(f"{path}: tensors {sorted(set(theirs) ^ set(ours))} are in only one of "
                          "the two models")
+    shapes = [k for k in ours if ours[k].shape != theirs[k].shape]
+    if shapes:  # torch would broadcast, comparing some values only
+        raise SystemExit(f"{path}: tensors {shapes} have other shapes than the model's")
     worst = max((ours[k].double() - theirs[k].double()).abs().max().item() for k in ours)
     print(f"initial weights: {len(ours)} tensors, max |PyTorch - ctnn| = {worst:g} "
           f"(ctnn's from {path})")
