@@ -1,8 +1,11 @@
 // MSELoss: value and gradient against hand-computed numbers and finite differences.
 
+#include <cmath>
+
 #include <catch2/catch.hpp>
 
 #include "ctnn/ctnn.hpp"
+#include "ctnn/testing/gradient_check.hpp"
 
 using namespace ctnn;
 
@@ -24,6 +27,10 @@ TEST_CASE("MSELoss computes the mean over all elements and 2(y-t)/n", "[mse]") {
 }
 
 TEST_CASE("MSELoss gradient matches finite differences", "[mse][gradient]") {
+  // The step and tolerance of every other gradient check (testing::check_gradients, which
+  // takes layers, not losses): |analytic - numeric| <= 1e-6 (1 + |numeric|), at every element,
+  // for the gradient of the loss and of 3 times the loss (backward's upstream gradient).
+  const testing::GradientCheckOptions opt;
   Rng rng{7};
   Batch<Shape<2, 3, 3>, double> y(3), t(3);
   for (std::size_t i = 0; i < y.size(); ++i) {
@@ -31,16 +38,21 @@ TEST_CASE("MSELoss gradient matches finite differences", "[mse][gradient]") {
     t.data()[i] = rng.normal();
   }
   MSELoss<Shape<2, 3, 3>, double> loss;
-  loss.forward(y, t);
-  const auto g = loss.backward().tensor();
-  for (std::size_t i = 0; i < y.size(); i += 5) {
-    const double saved = y.data()[i], h = 1e-6;
-    y.data()[i] = saved + h;
-    const double fp = mse(y, t);
-    y.data()[i] = saved - h;
-    const double fm = mse(y, t);
-    y.data()[i] = saved;
-    CHECK((fp - fm) / (2 * h) == Approx(g.data()[i]).margin(1e-8));
+  for (const double scale : {1.0, 3.0}) {
+    INFO("upstream gradient " << scale);
+    loss.forward(y, t);
+    const auto g = loss.backward(scale).tensor();
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double saved = y.data()[i], h = opt.step;
+      y.data()[i] = saved + h;
+      const double fp = scale * mse(y, t);
+      y.data()[i] = saved - h;
+      const double fm = scale * mse(y, t);
+      y.data()[i] = saved;
+      const double numeric = (fp - fm) / (2 * h);
+      INFO("element " << i << ": analytic " << g.data()[i] << ", numeric " << numeric);
+      CHECK(std::abs(g.data()[i] - numeric) <= opt.tolerance * (1 + std::abs(numeric)));
+    }
   }
 }
 
