@@ -1,6 +1,7 @@
 // The float (SIMD, parallel) element-wise and batch norm kernels against the plain loops run in
 // double, on sizes that leave vector tails and span several parallel pieces.
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -181,38 +182,85 @@ TEST_CASE("the Adam update matches the plain loop", "[kernels][elementwise]") {
   }
 }
 
-TEST_CASE("the SGD update matches the plain loop in every mode", "[kernels][elementwise]") {
-  // 1003 values: vector-wide steps and a tail. Plain loop: the same rule in double.
-  const std::size_t count = 1003;
-  struct Mode {
-    float momentum, dampening, weight_decay;
-    bool nesterov;
-  };
-  for (const Mode mode : {Mode{0, 0, 0, false}, Mode{0, 0, 0.01f, false}, Mode{0.9f, 0, 0, false},
-                          Mode{0.9f, 0.3f, 0.01f, false}, Mode{0.9f, 0, 0.01f, true}}) {
-    INFO("momentum " << mode.momentum << " dampening " << mode.dampening << " weight decay "
-                     << mode.weight_decay << " nesterov " << mode.nesterov);
-    auto p = random_vec(count, 14), buf = random_vec(count, 15);
-    auto pd = to_double(p), bufd = to_double(buf);
-    for (int step = 0; step < 3; ++step) {
-      const auto g = random_vec(count, 16 + unsigned(step));
-      k::sgd_update(p.data(), g.data(), mode.momentum != 0 ? buf.data() : nullptr, count, 0.1f,
-                    mode.momentum, mode.dampening, mode.weight_decay, mode.nesterov, step == 0);
-      const auto gd = to_double(g);
-      for (std::size_t i = 0; i < count; ++i) {
-        double d = gd[i] + double(mode.weight_decay) * pd[i];
-        if (mode.momentum != 0) {
-          bufd[i] =
-              step == 0 ? d : double(mode.momentum) * bufd[i] + (1.0 - double(mode.dampening)) * d;
-          d = mode.nesterov ? d + double(mode.momentum) * bufd[i] : bufd[i];
+namespace {
+/// kernels::sgd_update<T> for three steps against torch.optim.SGD's rule written as a plain loop
+/// in double, for every combination of momentum (0 or 0.9), dampening (0 or 0.5), weight decay
+/// (0 or 0.01) and Nesterov, on `count` values. The tolerance is the rounding of T's arithmetic,
+/// bounded per element alongside the loop (first order, the standard model
+/// fl(a op b) = (a op b)(1 + d), |d| <= u): each operation adds u |its result| to the error
+/// bound of what it computes, and passes on its operands' bounds times their factors. The kernel
+/// rounds with u = T's, the loop with u = 2^-53; the bound below uses their sum. (The constants
+/// are passed in T, and 1 - dampening is formed in T, as the kernel forms them.) A wrong rule
+/// is off by a good fraction of lr |g| ~ 0.1, the bound is below 1e-5 in float.
+template <class T>
+void check_sgd_update(std::size_t count) {
+  const double u = std::numeric_limits<T>::epsilon() / 2 + 0x1p-53;
+  const T lr = T(0.1);
+  for (const T momentum : {T(0), T(0.9)})
+    for (const T dampening : {T(0), T(0.5)})
+      for (const T weight_decay : {T(0), T(0.01)})
+        for (const bool nesterov : {false, true}) {
+          INFO("count " << count << " momentum " << momentum << " dampening " << dampening
+                        << " weight decay " << weight_decay << " nesterov " << nesterov);
+          const auto p0 = random_vec(count, 14), buf0 = random_vec(count, 15);
+          std::vector<T> p(p0.begin(), p0.end()), buf(buf0.begin(), buf0.end());
+          std::vector<double> pd = to_double(p0), bufd = to_double(buf0);
+          std::vector<double> p_err(count, 0), buf_err(count, 0);
+          const double m = momentum, wd = weight_decay, c = double(T(1) - dampening);
+          for (int step = 0; step < 3; ++step) {
+            const auto g0 = random_vec(count, 16 + unsigned(step));
+            const std::vector<T> g(g0.begin(), g0.end());
+            // Null without momentum: the kernel must not touch the buffer then.
+            k::sgd_update(p.data(), g.data(), momentum != 0 ? buf.data() : nullptr, count, lr,
+                          momentum, dampening, weight_decay, nesterov, step == 0);
+            for (std::size_t i = 0; i < count; ++i) {
+              double d = double(g[i]) + wd * pd[i];
+              double d_err = wd * p_err[i] + u * (wd * std::abs(pd[i]) + std::abs(d));
+              if (momentum != 0) {
+                if (step == 0) {
+                  bufd[i] = d;
+                  buf_err[i] = d_err;
+                } else {
+                  const double old = bufd[i];
+                  bufd[i] = m * old + c * d;
+                  buf_err[i] = m * buf_err[i] + c * d_err +
+                               u * (m * std::abs(old) + c * std::abs(d) + std::abs(bufd[i]));
+                }
+                if (nesterov) {
+                  d = d + m * bufd[i];
+                  d_err += m * buf_err[i] + u * (m * std::abs(bufd[i]) + std::abs(d));
+                } else {
+                  d = bufd[i];
+                  d_err = buf_err[i];
+                }
+              }
+              pd[i] -= double(lr) * d;
+              p_err[i] += double(lr) * d_err + u * (double(lr) * std::abs(d) + std::abs(pd[i]));
+            }
+            std::size_t bad_p = 0, bad_buf = 0;
+            for (std::size_t i = 0; i < count; ++i) {
+              bad_p += !(std::abs(double(p[i]) - pd[i]) <= p_err[i]);
+              if (momentum != 0) bad_buf += !(std::abs(double(buf[i]) - bufd[i]) <= buf_err[i]);
+            }
+            INFO("step " << step << ": p[0] " << p[0] << ", plain loop " << pd[0] << " +- "
+                         << p_err[0]);
+            CHECK(bad_p == 0);
+            CHECK(bad_buf == 0);
+          }
+          // Without momentum the buffer is untouched.
+          if (momentum == 0) CHECK(std::equal(buf.begin(), buf.end(), buf0.begin()));
         }
-        pd[i] -= double(0.1f) * d;
-      }
-      CHECK(max_diff(p, pd) < 1e-5);
-      if (mode.momentum != 0) CHECK(max_diff(buf, bufd) < 1e-5);
-    }
-    // Without momentum the buffer is untouched (it may be null).
-    if (mode.momentum == 0) CHECK(buf == random_vec(count, 15));
+}
+}  // namespace
+
+TEST_CASE("the SGD update follows torch.optim.SGD's rule in every mode, to T's rounding",
+          "[kernels][elementwise]") {
+  // Tails of every length below the widest vector (1, 7, 17 values), a vector body with a tail
+  // (1003), and several parallel pieces (70001 > 2 x 32768).
+  for (std::size_t count :
+       {std::size_t(1), std::size_t(7), std::size_t(17), std::size_t(1003), std::size_t(70001)}) {
+    check_sgd_update<float>(count);
+    check_sgd_update<double>(count);
   }
 }
 
