@@ -325,7 +325,7 @@ def relu_inputs(model, x):
 
 def train_two_steps(factory, init, x, t, make_opt):
     """Two optimizer steps from the stored initial params; returns
-    (losses, model)."""
+    (losses, model, the gradients of the second step by state_dict key)."""
     # Rebuild then load the exact float32 init, so both optimizers start
     # from identical weights regardless of RNG state.
     model = factory()
@@ -337,12 +337,27 @@ def train_two_steps(factory, init, x, t, make_opt):
         opt.zero_grad()
         loss = nn.functional.mse_loss(model(x), t)
         loss.backward()
+        grads = {k: p.grad.clone() for k, p in model.named_parameters()}
         opt.step()
         losses.append(loss.item())
-    return torch.tensor(losses, dtype=torch.float64), model
+    return torch.tensor(losses, dtype=torch.float64), model, grads
 
 
-def model_case(out_dir, name, factory):
+# The SGD modes besides the momentum run every model case has: plain SGD,
+# momentum with dampening, Nesterov momentum. Run on model_initial only (the
+# final model's parameters are 0.7 MB a set). A larger lr than the momentum
+# run's, so that most weights move by far more than the tests' tolerance.
+SGD_MODES = {
+    "sgd_plain": dict(lr=0.5, momentum=0.0, dampening=0.0, weight_decay=1e-4,
+                      nesterov=False),
+    "sgd_dampening": dict(lr=0.5, momentum=0.9, dampening=0.5,
+                          weight_decay=1e-4, nesterov=False),
+    "sgd_nesterov": dict(lr=0.5, momentum=0.9, dampening=0.0,
+                         weight_decay=1e-4, nesterov=True),
+}
+
+
+def model_case(out_dir, name, factory, sgd_modes=False):
     seed = case_seed(name)
     model, init = make_module(seed, factory)
     rng = np.random.default_rng(seed)
@@ -365,19 +380,31 @@ def model_case(out_dir, name, factory):
     w.save("loss", loss.reshape(1))
     w.save_grads(model)
 
-    adam_losses, adam = train_two_steps(
+    adam_losses, adam, adam_grads = train_two_steps(
         factory, init, x, t,
         lambda p: torch.optim.Adam(p, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                                    weight_decay=1e-4))
     w.save("adam_loss", adam_losses)
     w.save_params("adam", adam)
+    # The second step's gradients: what the float tests need to tell the
+    # effect of float gradients on Adam's second step from Adam's own rounding.
+    for key, g in adam_grads.items():
+        w.save(f"adam_grad2.{key}", g)
 
-    sgd_losses, sgd = train_two_steps(
+    sgd_losses, sgd, _ = train_two_steps(
         factory, init, x, t,
         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0,
                                   weight_decay=1e-4, nesterov=False))
     w.save("sgd_loss", sgd_losses)
     w.save_params("sgd", sgd)
+
+    if sgd_modes:
+        for mode, options in SGD_MODES.items():
+            losses, trained, _ = train_two_steps(
+                factory, init, x, t,
+                lambda p, o=options: torch.optim.SGD(p, **o))
+            w.save(f"{mode}_loss", losses)
+            w.save_params(mode, trained)
 
     margin = relu_inputs(model, x)
     return w.summary(f"loss {loss.item():.6f} "
@@ -555,7 +582,8 @@ def main():
     total += sigmoid_case(args.out)
     total += skip_case(args.out)
     total += mse_case(args.out)
-    total += model_case(args.out, "model_initial", model_initial)
+    total += model_case(args.out, "model_initial", model_initial,
+                        sgd_modes=True)
     total += model_case(args.out, "model_final", model_final)
     total += batchnorm_cases(args.out)
     total += maxpool_cases(args.out)
