@@ -194,6 +194,9 @@ namespace {
 /// is off by a good fraction of lr |g| ~ 0.1, the bound is below 1e-5 in float.
 template <class T>
 void check_sgd_update(std::size_t count) {
+  const auto p0 = random_vec(count, 14), buf0 = random_vec(count, 15);
+  const std::vector<float> grads[3] = {random_vec(count, 16), random_vec(count, 17),
+                                       random_vec(count, 18)};
   const double u = std::numeric_limits<T>::epsilon() / 2 + 0x1p-53;
   const T lr = T(0.1);
   for (const T momentum : {T(0), T(0.9)})
@@ -202,14 +205,12 @@ void check_sgd_update(std::size_t count) {
         for (const bool nesterov : {false, true}) {
           INFO("count " << count << " momentum " << momentum << " dampening " << dampening
                         << " weight decay " << weight_decay << " nesterov " << nesterov);
-          const auto p0 = random_vec(count, 14), buf0 = random_vec(count, 15);
           std::vector<T> p(p0.begin(), p0.end()), buf(buf0.begin(), buf0.end());
           std::vector<double> pd = to_double(p0), bufd = to_double(buf0);
           std::vector<double> p_err(count, 0), buf_err(count, 0);
           const double m = momentum, wd = weight_decay, c = double(T(1) - dampening);
           for (int step = 0; step < 3; ++step) {
-            const auto g0 = random_vec(count, 16 + unsigned(step));
-            const std::vector<T> g(g0.begin(), g0.end());
+            const std::vector<T> g(grads[step].begin(), grads[step].end());
             // Null without momentum: the kernel must not touch the buffer then.
             k::sgd_update(p.data(), g.data(), momentum != 0 ? buf.data() : nullptr, count, lr,
                           momentum, dampening, weight_decay, nesterov, step == 0);
