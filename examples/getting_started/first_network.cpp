@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/checkpoint.hpp>
@@ -24,6 +25,12 @@ int main() {
     if (step % 25 == 0) std::printf("step %3d  loss %.4f\n", step, double(l));
   }
   io::save_weights(net, "denoiser.safetensors");  // safetensors, PyTorch's state_dict names
-  Net restored{Seed{1}};
+  Net restored{Seed{1}};                          // other initial weights, which loading replaces
   io::load_weights(restored, "denoiser.safetensors");  // checks every name and shape first
+  auto trained = net.parameters(), loaded = restored.parameters();  // same names, same order
+  int differ = 0;
+  for (std::size_t i = 0; i < trained.size(); ++i)
+    differ += !std::equal(trained[i].value, trained[i].value + trained[i].size, loaded[i].value);
+  std::printf("loaded: %d of %zu tensors differ from the trained ones\n", differ, trained.size());
+  return differ == 0 ? 0 : 1;
 }

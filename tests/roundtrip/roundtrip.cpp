@@ -3,7 +3,11 @@
 //                               trained ones, not the initialisation), writes its weights (and
 //                               buffers) as DIR/ctnn_weights.safetensors, a fresh input batch as
 //                               DIR/input.npy and ctnn's output on it, in evaluation mode, as
-//                               DIR/ctnn_output.npy
+//                               DIR/ctnn_output.npy, and the training state of the same network
+//                               and optimizer (io::save_training_state: the weights, Adam's
+//                               buffers and the trainer's position) as
+//                               DIR/ctnn_training_state.safetensors, which the PyTorch half loads
+//                               with strict=False
 //   roundtrip check DIR MODEL   loads DIR/torch_weights.safetensors (written by PyTorch through
 //                               tools/pytorch/checkpoint_roundtrip.py), runs DIR/input.npy in
 //                               evaluation mode, and compares with PyTorch's output
@@ -25,6 +29,7 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/npy.hpp"
+#include "ctnn/io/training_state.hpp"
 #include "ctnn/layers/batch_norm2d.hpp"
 #include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/noise2noise.hpp"
@@ -92,11 +97,14 @@ int write(const fs::path& dir) {
   fill_uniform(x.data(), x.size(), rng);
   const auto& y = net.forward(x);
   io::save_weights(net, dir / "ctnn_weights.safetensors");
+  const io::TrainingProgress progress{
+      .epoch = 2, .batches_done = 3, .rng_state = 12345, .values = {{"loss_sum", "0x1p-3"}}};
+  io::save_training_state(dir / "ctnn_training_state.safetensors", net, opt, progress);
   io::save_npy(dir / "input.npy", x);
   io::save_npy(dir / "ctnn_output.npy", y.tensor());
   std::printf(
       "roundtrip: trained %d Adam steps in ctnn (loss %.5f -> %.5f), wrote %s/"
-      "{ctnn_weights.safetensors, input.npy, ctnn_output.npy}\n",
+      "{ctnn_weights.safetensors, ctnn_training_state.safetensors, input.npy, ctnn_output.npy}\n",
       train_steps, double(first), double(last), dir.c_str());
   return 0;
 }

@@ -8,6 +8,11 @@
    or make_batchnorm_model below) with strict=True (every name and shape must match, buffers
    included), runs it in evaluation mode on DIR/input.npy and compares with ctnn's output
    DIR/ctnn_output.npy: max |difference| <= 1e-5.
+   Then reads DIR/ctnn_training_state.safetensors (io::save_training_state of the same network
+   after its Adam steps) into a fresh model with strict=False, as docs/checkpoints.md says a user
+   can: no key may be missing, the unexpected keys must be exactly Adam's buffers
+   (optimizer.exp_avg.<parameter>, optimizer.exp_avg_sq.<parameter>; the trainer's position is
+   metadata, not tensors), and every loaded tensor must equal ctnn's weights file bit for bit.
 2. Initialises the same model with PyTorch's own default initialisation (seeded), trains it a
    few Adam steps in PyTorch (training mode), writes its state_dict (parameters and buffers;
    num_batches_tracked as I64) as DIR/torch_weights.safetensors with plain Python, and its
@@ -53,6 +58,39 @@ def check_counts(state, where):
             print(f"checkpoint_roundtrip: {where}: {name} is {int(t)}, expected {TRAIN_STEPS}")
             return False
     return True
+
+
+def check_training_state(path, model_name, weights):
+    """Loads ctnn's training state into a fresh model with strict=False (see the docstring at
+    the top); returns whether everything checked holds."""
+    state, metadata = read_safetensors(path)
+    if metadata.get("ctnn_checkpoint") != "training" or metadata.get("optimizer") != "adam":
+        print(f"checkpoint_roundtrip: {path} is no Adam training state: metadata {metadata}")
+        return False
+    model = build(model_name)
+    result = model.load_state_dict(state, strict=False)
+    optimizer_keys = {f"optimizer.{b}.{name}" for name, _ in model.named_parameters()
+                      for b in ("exp_avg", "exp_avg_sq")}
+    ok = True
+    if result.missing_keys:
+        print(f"checkpoint_roundtrip: training state: missing keys {result.missing_keys}")
+        ok = False
+    if set(result.unexpected_keys) != optimizer_keys:
+        print("checkpoint_roundtrip: training state: unexpected keys other than Adam's buffers: "
+              f"{sorted(set(result.unexpected_keys) - optimizer_keys)}; Adam's buffers not in "
+              f"the file: {sorted(optimizer_keys - set(result.unexpected_keys))}")
+        ok = False
+    loaded = model.state_dict()
+    differ = [k for k in weights if k not in loaded or not torch.equal(loaded[k], weights[k])]
+    if differ or len(loaded) != len(weights):
+        print(f"checkpoint_roundtrip: training state: tensors differ from ctnn's weights: {differ}"
+              f" ({len(loaded)} loaded, {len(weights)} in the weights file)")
+        ok = False
+    if ok:
+        print(f"checkpoint_roundtrip: {model_name}: ctnn's training state in PyTorch with "
+              f"strict=False: {len(loaded)} tensors equal to ctnn's weights, no key missing, "
+              f"unexpected: the {len(optimizer_keys)} optimizer.exp_avg(_sq).* buffers only")
+    return ok
 
 
 def read_safetensors(path):
@@ -119,6 +157,9 @@ def main():
           f"network {metadata.get('ctnn_network', '?')[:40]}...): max |PyTorch - ctnn| = "
           f"{err:.3g} over {y.size} outputs (tolerance {TOLERANCE:g})")
     if not err <= TOLERANCE:
+        return 1
+    if not check_training_state(os.path.join(a.dir, "ctnn_training_state.safetensors"), a.model,
+                                state):
         return 1
 
     # 2. PyTorch -> ctnn: PyTorch's own initialisation, so nothing is shared with ctnn's, and a
