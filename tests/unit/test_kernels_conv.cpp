@@ -3,16 +3,19 @@
 // batches that span several workspace chunks; plus thread-count independence.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include <tbb/info.h>
 #include <catch2/catch.hpp>
 
 #include "conv_check.hpp"
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
+#include "thread_probe.hpp"
 
 using conv_check::random_vec;
 using conv_check::rel_err;
@@ -143,7 +146,11 @@ TEST_CASE("fast conv results do not depend on the thread count", "[kernels][conv
   const auto b = random_vec(std::size_t(G.out_channels), 13);
   const auto dy = random_vec(n * G.out_size(), 14);
   auto run = [&](int threads) {
+    using namespace std::chrono_literals;
     ctnn::set_num_threads(threads);
+    // The cap holds inside the run: the kernels' loop runs items on exactly `threads` threads.
+    CHECK(ctnn::num_threads() == threads);
+    CHECK(ctnn::test::threads_running_items(threads == 1 ? 200ms : 10s) == threads);
     ctnn::kernels::ConvKernel<G, float> k;
     std::vector<float> out(n * G.out_size() + n * G.in_size() + G.weight_size(), 0.0f);
     float* y = out.data();
@@ -153,10 +160,11 @@ TEST_CASE("fast conv results do not depend on the thread count", "[kernels][conv
     k.backward_data(dy.data(), w.data(), dx, n);
     k.backward_weight(x.data(), dy.data(), dw, n);
     ctnn::set_num_threads(0);
+    // 0 removed the cap: TBB's default (every core the process may use) again.
+    CHECK(ctnn::num_threads() == tbb::info::default_concurrency());
     return out;
   };
   const auto one = run(1), two = run(2), again = run(2);
-  CHECK(ctnn::num_threads() >= 1);
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(two.data(), again.data(), two.size() * sizeof(float)) == 0);
 }

@@ -1,14 +1,24 @@
-// No heap allocation inside a training step after the first one: every workspace is owned by
-// its layer and reused. This program replaces the global operator new (every form) and
+// The training step of every model, on one thread and on two: no heap allocation after the
+// first step (every workspace is owned by its layer and reused), and the same bytes whatever the
+// number of threads. This program replaces the global operator new (every form) and
 // malloc/calloc/realloc, counts the calls made while training steps 2..N of the course's
 // models, of networks with batch norm, pooling and leaky ReLU, and of the model zoo's U-Net and
-// DnCNN, and requires zero, on one thread and on two.
+// DnCNN, and requires zero. The same networks' steps (output, loss, input gradient, parameter
+// gradients, Adam's update and moments, buffers) must be byte-identical on 1 and 2 threads, with
+// the thread cap checked inside each run. (Both checks share one program because they train the
+// same networks: the determinism check adds no template instantiation, so no compile time.)
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <ratio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -17,6 +27,7 @@
 #include "ctnn/layers/batch_norm2d.hpp"
 #include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/unet.hpp"
+#include "thread_probe.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -154,6 +165,86 @@ std::pair<long, long> allocations_after_first_step(std::size_t batch, int steps)
   return {news.load(), mallocs.load()};
 }
 
+/// Named byte strings, in the order a run produced them.
+struct RunBytes {
+  std::vector<std::string> names, bytes;
+  void add(std::string name, const void* data, std::size_t size) {
+    names.push_back(std::move(name));
+    bytes.emplace_back(static_cast<const char*>(data), size);
+  }
+};
+
+/// The name of the first entry whose bytes differ between two runs; empty if none does.
+std::string first_difference(const RunBytes& a, const RunBytes& b) {
+  if (a.names != b.names) return "the list of entries";
+  for (std::size_t k = 0; k < a.bytes.size(); ++k)
+    if (a.bytes[k].size() != b.bytes[k].size() ||
+        std::memcmp(a.bytes[k].data(), b.bytes[k].data(), a.bytes[k].size()) != 0)
+      return a.names[k];
+  return {};
+}
+
+/// Three training steps (forward, MSE loss, backward, Adam) from seed 0 on fixed random data,
+/// with the kernels capped at `threads`: the bytes of every step's output, loss and input
+/// gradient, every parameter's gradient and updated value, Adam's moments and the buffers.
+template <class Net>
+RunBytes training_bytes(int threads, std::size_t batch) {
+  using namespace std::chrono_literals;
+  set_num_threads(threads);
+  Net net{Seed{0}};
+  Adam<float> opt(net.parameters(), {.lr = 1e-3});
+  MSELoss<typename Net::output_shape> loss;
+  Batch<typename Net::input_shape> x(batch), t(batch);
+  Rng rng{Seed{1}};
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x.data()[i] = float(rng.uniform01());
+    t.data()[i] = float(rng.uniform01());
+  }
+  const auto params = net.parameters();
+  RunBytes run;
+  for (int s = 0; s < 3; ++s) {
+    const std::string step = "step " + std::to_string(s + 1) + ": ";
+    opt.zero_grad();
+    const auto& y = net.forward(x);
+    run.add(step + "output", y.data(), y.size() * sizeof(float));
+    const float l = loss.forward(y, t);
+    run.add(step + "loss", &l, sizeof l);
+    const auto& dx = net.backward(loss.backward());
+    run.add(step + "input gradient", dx.data(), dx.size() * sizeof(float));
+    for (const auto& p : params)
+      run.add(step + "gradient of " + p.name, p.grad, p.size * sizeof(float));
+    opt.step();
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const auto& p = params[k];
+      run.add(step + p.name, p.value, p.size * sizeof(float));
+      run.add(step + "exp_avg of " + p.name, opt.exp_avg()[k].data(), p.size * sizeof(float));
+      run.add(step + "exp_avg_sq of " + p.name, opt.exp_avg_sq()[k].data(), p.size * sizeof(float));
+    }
+    for (const auto& b : buffers_of(net))
+      run.add(step + b.name, b.is_integer() ? static_cast<const void*>(b.integer) : b.value,
+              b.size * (b.is_integer() ? sizeof(std::int64_t) : sizeof(float)));
+    if (s == 0) {
+      // The cap holds inside the run: the kernels' loop runs items on exactly `threads`
+      // threads (a second thread is given 0.2 s to show up under a cap of 1; under a cap of
+      // 2 it must come, which takes milliseconds).
+      INFO("threads " << threads);
+      CHECK(num_threads() == threads);
+      CHECK(test::threads_running_items(threads == 1 ? 200ms : 10s) == threads);
+    }
+  }
+  set_num_threads(0);
+  return run;
+}
+
+/// Trains `Net` on one thread and on two; the bytes must be the same.
+template <class Net>
+void check_same_bytes_on_1_and_2_threads(std::size_t batch) {
+  const RunBytes one = training_bytes<Net>(1, batch);
+  const RunBytes two = training_bytes<Net>(2, batch);
+  REQUIRE(!one.names.empty());
+  CHECK(first_difference(one, two) == "");
+}
+
 }  // namespace
 
 TEST_CASE("the allocation counter sees allocations", "[no_alloc]") {
@@ -191,4 +282,27 @@ TEST_CASE("no heap allocation in training steps after the first", "[no_alloc]") 
     CHECK(dncnn_malloc == 0);
   }
   set_num_threads(0);
+}
+
+TEST_CASE("training steps give the same bytes on 1 and 2 threads", "[threads]") {
+  // The claim of docs/performance.md ("results are bit-identical for any number of threads"),
+  // for whole training steps: every kernel of the forward and backward passes, the loss, Adam.
+  SECTION("the course's initial model") {
+    check_same_bytes_on_1_and_2_threads<Initial>(3);
+  }
+  SECTION("the course's final model") {
+    check_same_bytes_on_1_and_2_threads<Final>(2);
+  }
+  SECTION("batch norm") {
+    check_same_bytes_on_1_and_2_threads<WithBatchNorm>(4);
+  }
+  SECTION("max pooling, leaky ReLU") {
+    check_same_bytes_on_1_and_2_threads<WithPooling>(3);
+  }
+  SECTION("U-Net") {
+    check_same_bytes_on_1_and_2_threads<models::UNet<>>(2);
+  }
+  SECTION("DnCNN") {
+    check_same_bytes_on_1_and_2_threads<models::DnCNN<>>(2);
+  }
 }

@@ -4,6 +4,7 @@
 // independence. The error bound each tile size must meet is stated once, in winograd_bound.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -15,6 +16,7 @@
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
 #include "ctnn/kernels/winograd.hpp"
+#include "thread_probe.hpp"
 
 using conv_check::random_vec;
 using conv_check::rel_err;
@@ -174,8 +176,11 @@ TEST_CASE("Winograd results do not depend on the thread count", "[kernels][winog
   const auto b = random_vec(std::size_t(G.out_channels), 13);
   const auto dy = random_vec(n * G.out_size(), 14);
   auto run = [&](int threads) {
+    using namespace std::chrono_literals;
     ctnn::set_num_threads(threads);
+    // The cap holds inside the run: the kernels' loop runs items on exactly `threads` threads.
     CHECK(ctnn::num_threads() == threads);
+    CHECK(ctnn::test::threads_running_items(threads == 1 ? 200ms : 10s) == threads);
     WinogradConv<forward_problem(G), 4> k;
     std::vector<float> out(n * G.out_size() + G.weight_size(), 0.0f);
     k.forward([&](int o, int c, int ky,

@@ -7,6 +7,7 @@
 #include <stb/stb_image_write.h>
 
 #include <unistd.h>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +19,7 @@
 
 #include "ctnn/io/image.hpp"
 #include "photo_dataset.hpp"
+#include "thread_probe.hpp"
 #include "tiles.hpp"
 
 namespace fs = std::filesystem;
@@ -270,13 +272,34 @@ TEST_CASE("the builder writes the course's layout, deterministically, split by p
     CHECK((a.train_input != c.train_input));
   }
 
-  SECTION("written files are byte-identical between runs and load as image batches") {
-    fs::create_directories(dir.path / "out1");
-    fs::create_directories(dir.path / "out2");
-    write_photo_dataset(a, opt, dir.path / "out1");
-    write_photo_dataset(build_photo_dataset(opt), opt, dir.path / "out2");
-    for (const char* name : {"train_input.npy", "train_target.npy", "val_input.npy",
-                             "val_target.npy", "manifest.json"}) {
+  SECTION("written files are byte-identical on 1 and 2 threads and load as image batches") {
+    // docs/data.md: the same photos and seed give byte-identical files, whatever the number of
+    // threads. One build on one thread, one on two (ctnn_build_dataset --threads N sets the same
+    // TBB cap as set_num_threads).
+    for (const int threads : {1, 2}) {
+      using namespace std::chrono_literals;
+      INFO("threads " << threads);
+      const fs::path out = dir.path / ("out" + std::to_string(threads));
+      fs::create_directories(out);
+      ctnn::set_num_threads(threads);
+      // The cap holds in the run: the builder's loop, kernels::parallel_items, runs its items on
+      // exactly `threads` threads.
+      CHECK(ctnn::test::threads_running_items(threads == 1 ? 200ms : 10s) == threads);
+      write_photo_dataset(build_photo_dataset(opt), opt, out);
+      CHECK(ctnn::num_threads() == threads);
+      ctnn::set_num_threads(0);
+    }
+    auto files_in = [](const fs::path& d) {
+      std::set<std::string> names;
+      for (const auto& entry : fs::directory_iterator(d))
+        names.insert(entry.path().filename().string());
+      return names;
+    };
+    const std::set<std::string> names = files_in(dir.path / "out1");
+    CHECK(names == std::set<std::string>{"manifest.json", "train_input.npy", "train_target.npy",
+                                         "val_input.npy", "val_target.npy"});
+    CHECK(files_in(dir.path / "out2") == names);
+    for (const std::string& name : names) {
       INFO(name);
       CHECK(file_bytes(dir.path / "out1" / name) == file_bytes(dir.path / "out2" / name));
     }
