@@ -453,8 +453,6 @@ TEST_CASE("no heap allocation in training steps after the first", "[no_alloc]") 
     check_no_allocation_after_first_step<models::UNet<>>(2, 4);
     check_no_allocation_after_first_step<models::DnCNN<>>(2, 4);
     check_no_allocation_after_first_step<Final>(3, 4, UseAdam{}, Backward::parameters_only);
-    check_no_allocation_after_first_step<models::UNet<>>(2, 4, UseAdam{},
-                                                         Backward::parameters_only);
   }
   set_num_threads(0);
 }
