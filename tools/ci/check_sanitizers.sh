@@ -28,7 +28,10 @@
 #       items touch the same memory); no suppressions. (test_sequential also runs clean under
 #       TSan, but takes minutes there; the kernels are where the threads are.) The same build
 #       runs the benchmarks' sources through g++ -fsyntax-only (they are opt-in, so the
-#       README's build does not compile them).
+#       README's build does not compile them). Last, the stage proves it sees races:
+#       tests/sanitizer/racy_items.cpp, whose two parallel items write one variable at the same
+#       time, must be reported (exit code 86 and a data race report; sanitizer.tsan_racy_items,
+#       built only with -DCTNN_TSAN_SELF_TEST=ON), or the stage fails.
 #
 # Sanitizer reports exit with code 86 (not 1), so that the system tests, which expect the
 # programs to exit 1 on bad input, cannot mistake a report for the expected error.
@@ -59,7 +62,7 @@ run_tsan() {
   cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DCTNN_BUILD_EXAMPLES=OFF \
     -DCTNN_BUILD_BENCHMARKS=ON -DCTNN_BENCHMARKS_CHECK_ONLY=ON -DCTNN_BUILD_DOCS=OFF \
-    -DCTNN_INSTALL=OFF \
+    -DCTNN_INSTALL=OFF -DCTNN_TSAN_SELF_TEST=ON \
     "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
     "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread" >/dev/null
   # test_kernels_scalar is left out: it runs test_kernels_conv's items on one-lane vectors, with
@@ -69,11 +72,15 @@ run_tsan() {
   # With them, the benchmarks' sources through g++ -fsyntax-only (the README's build does not
   # build the benchmarks; this keeps g++ compiling them in CI, for seconds).
   cmake --build "$dir" -j"$jobs" --target "${targets[@]}" bench_kernels bench_models bench_image \
-    bench_peak
+    bench_peak racy_items
   built=$(($(date +%s) - start))
   regex="^unit\.($(IFS='|'; echo "${targets[*]}"))\$"
   TSAN_OPTIONS="halt_on_error=1:exitcode=86:second_deadlock_stack=1" \
     ctest --test-dir "$dir" --output-on-failure -j1 -R "$regex"
+  # The race that must be reported: sanitizer.tsan_racy_items passes only on TSan's report.
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -R '^sanitizer\.tsan_racy_items$'
+  echo "check_sanitizers: TSan reported the deliberate race of tests/sanitizer/racy_items.cpp" \
+    "(exit code 86, \"WARNING: ThreadSanitizer: data race\"), as it must"
   echo "check_sanitizers: TSan (${targets[*]}): built in ${built} s, every test clean," \
     "$(($(date +%s) - start)) s in all"
 }
