@@ -484,3 +484,14 @@ TEST_CASE("--detail course draws tiles whose detail quartiles are the course's",
         std::string::npos);
   CHECK(photo_dataset_manifest(b, any).find("\"detail\": \"any\"") != std::string::npos);
 }
+
+TEST_CASE("--detail course names the detail bin its photos leave empty", "[dataset]") {
+  TempDir dir("detail_empty");
+  write_photos(dir.path);  // smooth gradients and disks: no tile is as detailed as the course's
+  PhotoDatasetOptions opt = small_options(dir.path);
+  opt.detail = TileDetail::course;
+  CHECK_THROWS_WITH(build_photo_dataset(opt),
+                    Catch::Contains("too few tiles: the training photos have no tile with detail "
+                                    "in [") &&
+                        Catch::Contains("--detail course needs"));
+}
