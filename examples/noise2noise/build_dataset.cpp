@@ -34,7 +34,8 @@ constexpr const char* description =
 (short side 32..256 pixels), cut into non-overlapping 32x32 tiles, near-flat tiles are dropped,
 and the photos are split between training and validation (no photo in both). When the training
 photos give fewer tiles than --train, tiles are also used mirrored and rotated (up to 8
-orientations, each with its own noise draws). Writes to --out:
+orientations, each with its own noise draws). --detail course draws the tiles by detail so that
+their distribution matches the course's thumbnails. Writes to --out:
   train_input.npy, train_target.npy  two independent noisy draws of the same clean tiles
   val_input.npy, val_target.npy      noisy and clean validation tiles
   manifest.json                      parameters, photos of each split, noise statistics
@@ -96,6 +97,18 @@ void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>&
   add_value(app, "--min-std", "X", o.build.min_tile_std,
             n2n::cli::number({.low = 0, .low_closed = true}),
             "drop tiles whose luma std is below X (0..255 scale; default 3)");
+  add_value(
+      app, "--detail", "WHICH", o.build.detail,
+      [](const std::string& text) {
+        if (text == "any") return n2n::TileDetail::any;
+        if (text == "course") return n2n::TileDetail::course;
+        throw std::invalid_argument("expected any or course, got '" + text + "'");
+      },
+      "which tiles each split draws: any (default: every kept tile alike) or\n"
+      "course (by detail, a quarter in each of 18-24, 24-27, 27-32.5,\n"
+      "32.5-43.5, so the quartiles are the course's 24 / 27 / 32.5; detail =\n"
+      "mean abs. difference of neighbouring values, across plus down; a bin\n"
+      "short of tiles draws them again, turned, then repeated)");
   add_value(app, "--stats", "DIR", o.stats, text<fs::path>(),
             "only print the noise statistics of DIR/val_input.npy against\n"
             "DIR/val_target.npy (e.g. the course's data converted by "
@@ -165,11 +178,22 @@ int build(const Options& o) {
   std::printf(
       "tiles: %zu cut, %zu kept after dropping near-flat ones (%zu train, %zu validation)\n", cut,
       kept, ds.train_available, ds.val_available);
-  if (ds.train_orientations > 1)
+  if (ds.train_orientations > 1 && o.build.detail == n2n::TileDetail::any)
     std::printf(
         "training tiles used in up to %zu orientations (mirrored, rotated) to give %zu "
         "pairs from %zu tiles\n",
         ds.train_orientations, ds.train_input.shape()[0], ds.train_available);
+  std::printf(
+      "distinct tiles: %zu train (each drawn up to %zu times), %zu validation (up to %zu "
+      "times)\n",
+      ds.train_distinct, ds.train_max_uses, ds.val_distinct, ds.val_max_uses);
+  const auto& course = n2n::course_detail_quartiles;
+  std::printf(
+      "detail of the clean tiles (--detail %s), 25/50/75th percentile: train %.1f / %.1f / "
+      "%.1f, validation %.1f / %.1f / %.1f, course %.1f / %.1f / %.1f\n",
+      n2n::tile_detail_name(o.build.detail), ds.train_detail[0], ds.train_detail[1],
+      ds.train_detail[2], ds.val_detail[0], ds.val_detail[1], ds.val_detail[2], course[0],
+      course[1], course[2]);
   std::printf("wrote %zu training pairs and %zu validation pairs to %s in %.1f s\n",
               ds.train_input.shape()[0], ds.val_input.shape()[0], o.out.string().c_str(), seconds);
   std::printf("noise %s, train_input vs clean:\n%s", n2n::noise_model_name(o.build.noise).c_str(),

@@ -9,6 +9,8 @@
 /// [min_short_side, max_short_side], each scale is cut into non-overlapping 32x32 tiles, and
 /// near-flat tiles are dropped. When the training photos give fewer tiles than training pairs,
 /// tiles are also used mirrored and rotated (at most 8 orientations, each its own noise draws).
+/// With TileDetail::course, each split draws a quarter of its tiles from each of four detail bins
+/// around the course's quartiles instead (pick_tiles_by_detail).
 /// Photos, not tiles, are split between training and validation, so no photo contributes to both
 /// and the validation PSNR measures generalisation to unseen pictures. Everything random derives
 /// from the seed: same photos + same seed = same bytes. Needs Debian's libstb-dev (link its `stb`
@@ -43,6 +45,24 @@ namespace n2n {
 namespace io = ctnn::io;
 namespace kernels = ctnn::kernels;
 
+/// Which tiles a split draws from. `any`: every kept tile alike, so the detail follows the photos
+/// and the scales. `course`: the tiles are drawn by detail (tile_detail) so that their
+/// distribution matches the course's quartiles (course_detail_bins).
+enum class TileDetail { any, course };
+
+inline const char* tile_detail_name(TileDetail d) {
+  return d == TileDetail::course ? "course" : "any";
+}
+
+/// The four detail bins of TileDetail::course, each to hold a quarter of a split's tiles: the
+/// course's quartiles (24.0, 27.0, 32.5) bound the middle ones; each outer bin is twice as wide
+/// as its inner neighbour (18 to 24, 32.5 to 43.5), so the density falls off outside the
+/// quartiles as it does in a unimodal distribution. Tiles outside 18..43.5 are not used.
+inline std::array<double, 5> course_detail_bins() {
+  const auto& q = course_detail_quartiles;
+  return {q[0] - 2 * (q[1] - q[0]), q[0], q[1], q[2], q[2] + 2 * (q[2] - q[1])};
+}
+
 struct PhotoDatasetOptions {
   std::filesystem::path photos;  ///< searched recursively for .jpg, .jpeg, .png
   std::size_t train_count = 50000;
@@ -63,6 +83,8 @@ struct PhotoDatasetOptions {
   /// At least this share of the photos goes to validation (more if their tiles do not reach
   /// val_count), so validation spans several pictures.
   double val_photo_share = 0.15;
+  /// Which tiles are drawn (TileDetail).
+  TileDetail detail = TileDetail::any;
 };
 
 /// One source photo and what it gave.
@@ -87,6 +109,12 @@ struct PhotoDataset {
   /// Orientations the training tiles were drawn in: 1 when the training photos give at least
   /// train_count tiles, else enough (at most 8) that they do.
   std::size_t train_orientations = 1;
+  /// Distinct tiles (a tile in several orientations counted once) behind each split, and the
+  /// most draws of one tile.
+  std::size_t train_distinct = 0, val_distinct = 0, train_max_uses = 0, val_max_uses = 0;
+  /// tile_detail of the clean tiles written (train_clean, val_target) at the 25th, 50th and
+  /// 75th percentile.
+  std::array<double, 3> train_detail{}, val_detail{};
   NoiseStats train_noise, val_noise;  ///< train_input vs train_clean, val_input vs val_target
 };
 
@@ -134,7 +162,18 @@ inline void shuffle(std::vector<std::size_t>& v, NoiseRng& rng) {
 struct SplitTiles {
   std::vector<std::uint32_t> photo;
   ImageBatch clean;
+  std::size_t distinct = 0, max_uses = 0;  // tiles behind the draws, most draws of one tile
 };
+
+// Fills `distinct` and `max_uses` from the tile (photo << 32 | index in the photo) of each draw.
+inline void count_uses(SplitTiles& split, std::vector<std::uint64_t> sources) {
+  std::sort(sources.begin(), sources.end());
+  for (std::size_t i = 0, run = 0; i < sources.size(); ++i) {
+    run = i > 0 && sources[i] == sources[i - 1] ? run + 1 : 1;
+    if (run == 1) ++split.distinct;
+    split.max_uses = std::max(split.max_uses, run);
+  }
+}
 
 // `count` tiles of `photos`, in random order. With orientations > 1 every tile is also a
 // candidate in its first `orientations` orientations (copy_tile_oriented), so a split with
@@ -156,12 +195,79 @@ inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles
   SplitTiles out;
   out.clean = ImageBatch::from_shape({count, tile_channels, tile_side, tile_side});
   out.photo.resize(count);
+  std::vector<std::uint64_t> sources(count);
   for (std::size_t i = 0; i < count; ++i) {
     const Candidate c = all[order[i]];
     out.photo[i] = c.photo;
+    sources[i] = std::uint64_t(c.photo) << 32 | c.tile;
     copy_tile_oriented(tiles_of_photo[c.photo].data() + std::size_t(c.tile) * tile_bytes,
                        out.clean.data() + i * tile_bytes, c.orientation);
   }
+  count_uses(out, std::move(sources));
+  return out;
+}
+
+inline std::string format_detail(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// TileDetail::course: `count` tiles of `photos` with a quarter of them in each of the
+// course_detail_bins. Within a bin the tiles are shuffled and drawn in turn; a bin with fewer
+// tiles than its quarter starts over with every tile in its next orientation (after 8, the
+// orientations repeat: the same image, with its own noise draws). The draws of all bins are then
+// shuffled together.
+inline SplitTiles pick_tiles_by_detail(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
+                                       const std::vector<std::size_t>& photos, std::size_t count,
+                                       const char* split, NoiseRng& rng) {
+  struct Tile {
+    std::uint32_t photo, tile;
+  };
+  const std::array<double, 5> edges = course_detail_bins();
+  std::array<std::vector<Tile>, 4> bins;
+  for (std::size_t p : photos)
+    for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t) {
+      const double d = tile_detail(tiles_of_photo[p].data() + t * tile_bytes);
+      for (std::size_t b = 0; b < bins.size(); ++b)
+        if (d >= edges[b] && d < edges[b + 1])
+          bins[b].push_back({std::uint32_t(p), std::uint32_t(t)});
+    }
+  struct Draw {
+    Tile tile;
+    std::uint32_t orientation;
+  };
+  std::vector<Draw> draws;
+  draws.reserve(count);
+  for (std::size_t b = 0; b < bins.size(); ++b) {
+    if (bins[b].empty())
+      throw std::runtime_error(std::string("too few tiles: the ") + split +
+                               " photos have no tile with detail in [" + format_detail(edges[b]) +
+                               ", " + format_detail(edges[b + 1]) +
+                               ") that --detail course needs (add photos or use --detail any)");
+    std::vector<std::size_t> order(bins[b].size());
+    std::iota(order.begin(), order.end(), 0);
+    shuffle(order, rng);
+    const std::size_t quota = count / 4 + (b < count % 4 ? 1 : 0);
+    for (std::size_t i = 0; i < quota; ++i)
+      draws.push_back(
+          {bins[b][order[i % order.size()]], std::uint32_t(i / order.size() % tile_orientations)});
+  }
+  std::vector<std::size_t> order(draws.size());
+  std::iota(order.begin(), order.end(), 0);
+  shuffle(order, rng);
+  SplitTiles out;
+  out.clean = ImageBatch::from_shape({count, tile_channels, tile_side, tile_side});
+  out.photo.resize(count);
+  std::vector<std::uint64_t> sources(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Draw& d = draws[order[i]];
+    out.photo[i] = d.tile.photo;
+    sources[i] = std::uint64_t(d.tile.photo) << 32 | d.tile.tile;
+    copy_tile_oriented(tiles_of_photo[d.tile.photo].data() + std::size_t(d.tile.tile) * tile_bytes,
+                       out.clean.data() + i * tile_bytes, d.orientation);
+  }
+  count_uses(out, std::move(sources));
   return out;
 }
 
@@ -244,7 +350,8 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
     throw std::runtime_error("too few tiles: validation needs " + std::to_string(opt.val_count) +
                              " but the photos give " + std::to_string(total) +
                              " tiles in all (lower --val or add photos)");
-  if (ds.train_available * tile_orientations < opt.train_count)
+  const bool by_detail = opt.detail == TileDetail::course;
+  if (!by_detail && ds.train_available * tile_orientations < opt.train_count)
     throw std::runtime_error(
         "too few tiles: " + std::to_string(ds.train_available) + " training tiles from " +
         std::to_string(train_photos.size()) + " photos (" + std::to_string(ds.val_available) +
@@ -253,14 +360,28 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
         " pairs in their 8 orientations, --train asks for " + std::to_string(opt.train_count) +
         " (lower --train or add photos)");
   // Training reuses tiles in other orientations only when it must; validation never does.
+  // (With --detail course, a tile is drawn as often as its detail bin needs; see
+  // pick_tiles_by_detail.)
   ds.train_orientations = (opt.train_count + ds.train_available - 1) / ds.train_available;
 
   NoiseRng pick_rng = stream_rng(opt.seed, detail::pick_stream, 0);
-  detail::SplitTiles train = detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count,
-                                                ds.train_orientations, pick_rng);
+  detail::SplitTiles train =
+      by_detail ? detail::pick_tiles_by_detail(tiles_of_photo, train_photos, opt.train_count,
+                                               "training", pick_rng)
+                : detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count,
+                                     ds.train_orientations, pick_rng);
   detail::SplitTiles val =
-      detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, 1, pick_rng);
+      by_detail ? detail::pick_tiles_by_detail(tiles_of_photo, val_photos, opt.val_count,
+                                               "validation", pick_rng)
+                : detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, 1, pick_rng);
   tiles_of_photo.clear();
+  if (by_detail) ds.train_orientations = std::min(train.max_uses, tile_orientations);
+  ds.train_distinct = train.distinct;
+  ds.val_distinct = val.distinct;
+  ds.train_max_uses = train.max_uses;
+  ds.val_max_uses = val.max_uses;
+  ds.train_detail = detail_quartiles(train.clean.data(), opt.train_count);
+  ds.val_detail = detail_quartiles(val.clean.data(), opt.val_count);
   for (std::uint32_t p : train.photo)
     ++ds.photos[p].tiles_used;
   for (std::uint32_t p : val.photo)
@@ -344,11 +465,22 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
   j += "  \"short_side_range\": [" + std::to_string(opt.min_short_side) + ", " +
        std::to_string(opt.max_short_side) + "],\n";
   j += "  \"min_tile_std\": " + json_number(opt.min_tile_std) + ",\n";
+  j += "  \"detail\": " + json_string(tile_detail_name(opt.detail)) + ",\n";
+  const auto quartiles = [&](const std::array<double, 3>& q) {
+    return "[" + json_number(q[0]) + ", " + json_number(q[1]) + ", " + json_number(q[2]) + "]";
+  };
   j += "  \"train\": {\"count\": " + std::to_string(ds.train_input.shape()[0]) +
        ", \"tiles_available\": " + std::to_string(ds.train_available) +
-       ", \"orientations\": " + std::to_string(ds.train_orientations) + "},\n";
+       ", \"orientations\": " + std::to_string(ds.train_orientations) +
+       ", \"distinct_tiles\": " + std::to_string(ds.train_distinct) +
+       ", \"max_uses\": " + std::to_string(ds.train_max_uses) +
+       ", \"detail_quartiles\": " + quartiles(ds.train_detail) + "},\n";
   j += "  \"val\": {\"count\": " + std::to_string(ds.val_input.shape()[0]) +
-       ", \"tiles_available\": " + std::to_string(ds.val_available) + "},\n";
+       ", \"tiles_available\": " + std::to_string(ds.val_available) +
+       ", \"distinct_tiles\": " + std::to_string(ds.val_distinct) +
+       ", \"max_uses\": " + std::to_string(ds.val_max_uses) +
+       ", \"detail_quartiles\": " + quartiles(ds.val_detail) + "},\n";
+  j += "  \"course_detail_quartiles\": " + quartiles(course_detail_quartiles) + ",\n";
   j += "  \"noise_stats\": {\"train_input_vs_clean\": " + detail::noise_stats_json(ds.train_noise) +
        ",\n                  \"val_input_vs_target\": " + detail::noise_stats_json(ds.val_noise) +
        "},\n";

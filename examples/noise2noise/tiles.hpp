@@ -1,14 +1,16 @@
 #pragma once
 /// \file
 /// Turning photos into 32x32 training tiles: box downsampling by integer factors, cutting a
-/// grid of non-overlapping tiles in the course's C x H x W layout, and a flatness measure to
-/// drop tiles with nothing in them (sky, out-of-focus background).
+/// grid of non-overlapping tiles in the course's C x H x W layout, a flatness measure to drop
+/// tiles with nothing in them (sky, out-of-focus background), and a detail measure to compare
+/// tiles with the course's thumbnails.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 #include <vector>
 
@@ -132,6 +134,48 @@ inline double tile_luma_std(const std::uint8_t* tile) {
   }
   const double mean = sum / n;
   return std::sqrt(std::max(0.0, sum_sq / n - mean * mean));
+}
+
+/// Detail of a tile: the mean absolute difference between horizontally neighbouring values plus
+/// the same for vertically neighbouring values, over all channels, on the 0..255 scale. 0 for a
+/// flat tile; the course's 32 x 32 thumbnails have 24.0 / 27.0 / 32.5 at the 25th / 50th / 75th
+/// percentile (course_detail_quartiles).
+inline double tile_detail(const std::uint8_t* tile) {
+  constexpr std::size_t n = tile_side - 1;
+  std::uint64_t horizontal = 0, vertical = 0;
+  for (std::size_t k = 0; k < tile_channels; ++k)
+    for (std::size_t y = 0; y < tile_side; ++y) {
+      const std::uint8_t* row = tile + (k * tile_side + y) * tile_side;
+      for (std::size_t x = 0; x < n; ++x)
+        horizontal += std::uint64_t(std::abs(int(row[x + 1]) - int(row[x])));
+      if (y < n)
+        for (std::size_t x = 0; x < tile_side; ++x)
+          vertical += std::uint64_t(std::abs(int(row[x + tile_side]) - int(row[x])));
+    }
+  const double pairs = double(tile_channels * tile_side * n);
+  return double(horizontal) / pairs + double(vertical) / pairs;
+}
+
+/// The course's detail (tile_detail of its clean images) at the 25th, 50th and 75th percentile.
+inline constexpr std::array<double, 3> course_detail_quartiles{24.0, 27.0, 32.5};
+
+/// The 25th, 50th and 75th percentile of tile_detail over `count` tiles (3 x 32 x 32 bytes each,
+/// one after another), interpolated linearly between ranks as numpy's percentile does. Zeros
+/// for no tiles.
+inline std::array<double, 3> detail_quartiles(const std::uint8_t* tiles, std::size_t count) {
+  std::array<double, 3> q{};
+  if (count == 0) return q;
+  std::vector<double> d(count);
+  for (std::size_t i = 0; i < count; ++i)
+    d[i] = tile_detail(tiles + i * tile_bytes);
+  std::sort(d.begin(), d.end());
+  for (std::size_t j = 0; j < 3; ++j) {
+    const double rank = double(j + 1) / 4 * double(count - 1);
+    const std::size_t lo = std::size_t(rank);
+    const double frac = rank - double(lo);
+    q[j] = lo + 1 < count ? d[lo] + frac * (d[lo + 1] - d[lo]) : d[lo];
+  }
+  return q;
 }
 
 }  // namespace n2n

@@ -365,3 +365,133 @@ TEST_CASE("the builder's errors say what is missing", "[dataset]") {
   CHECK_THROWS_WITH(build_photo_dataset(small_options(dir.path / "photos")),
                     Catch::Contains("broken.png"));
 }
+
+namespace {
+
+// A tile whose channel k holds value(k, y, x).
+template <class F>
+std::vector<std::uint8_t> make_tile(F value) {
+  std::vector<std::uint8_t> tile(tile_bytes);
+  for (std::size_t k = 0; k < tile_channels; ++k)
+    for (std::size_t y = 0; y < tile_side; ++y)
+      for (std::size_t x = 0; x < tile_side; ++x)
+        tile[(k * tile_side + y) * tile_side + x] = static_cast<std::uint8_t>(value(k, y, x));
+  return tile;
+}
+
+// A textured photo: uniform white noise of amplitude +-A around mid grey, A rising along a
+// diagonal band pattern (offset by `seed`) from 0 to 48, so its tiles' detail (about 4A/3 at full
+// scale) spreads over 0..64 and covers the course's range.
+RgbImage make_textured_photo(std::size_t h, std::size_t w, std::uint64_t seed) {
+  NoiseRng rng(seed);
+  const double phase = rng.uniform(0, 1);
+  RgbImage img(std::array<std::size_t, 3>{h, w, 3});
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x) {
+      const double t = double(x + y / 2) / double(w) + phase;
+      const double amplitude = 48 * (t - std::floor(t));
+      for (std::size_t c = 0; c < 3; ++c)
+        img(y, x, c) =
+            static_cast<std::uint8_t>(std::round(128 + rng.uniform(-amplitude, amplitude)));
+    }
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("tile_detail sums the mean absolute differences across and down", "[dataset]") {
+  CHECK(tile_detail(make_tile([](auto, auto, auto) { return 77; }).data()) == 0);
+  // Columns alternating 0 and 10 in every channel: every horizontal step is 10, no vertical one.
+  CHECK(tile_detail(make_tile([](auto, auto, auto x) { return 10 * (x % 2); }).data()) ==
+        Approx(10.0));
+  // A ramp of 3 per column in channel 0 only: 3 in one channel of three, across only.
+  CHECK(tile_detail(make_tile([](auto k, auto, auto x) { return k == 0 ? 3 * x : 50; }).data()) ==
+        Approx(1.0));
+  // Top half 120, bottom half 100: one step of 20 among the 31 vertical steps of each column.
+  CHECK(tile_detail(make_tile([](auto, auto y, auto) { return y < 16 ? 120 : 100; }).data()) ==
+        Approx(20.0 / 31));
+  // Both directions add: a checkerboard of 0 and 6 steps 6 across and 6 down.
+  CHECK(tile_detail(make_tile([](auto, auto y, auto x) { return 6 * ((x + y) % 2); }).data()) ==
+        Approx(12.0));
+}
+
+TEST_CASE("detail_quartiles interpolates between ranks as numpy's percentile does", "[dataset]") {
+  std::vector<std::uint8_t> tiles;
+  for (int step : {30, 0, 20, 10}) {  // details 30, 0, 20, 10, unsorted
+    const auto t = make_tile([step](auto, auto, auto x) { return step * (x % 2); });
+    tiles.insert(tiles.end(), t.begin(), t.end());
+  }
+  // numpy.percentile([0, 10, 20, 30], [25, 50, 75]) = 7.5, 15, 22.5.
+  const auto q = detail_quartiles(tiles.data(), 4);
+  CHECK(q[0] == Approx(7.5));
+  CHECK(q[1] == Approx(15.0));
+  CHECK(q[2] == Approx(22.5));
+  CHECK(detail_quartiles(tiles.data(), 1)[1] == Approx(30.0));
+}
+
+TEST_CASE("--detail course draws tiles whose detail quartiles are the course's", "[dataset]") {
+  TempDir dir("detail");
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    const RgbImage img = make_textured_photo(128, 192, i + 1);
+    io::write_png(dir.path / ("textured" + std::to_string(i) + ".png"), int(img.shape()[1]),
+                  int(img.shape()[0]), 3, img.data());
+  }
+  PhotoDatasetOptions opt = small_options(dir.path);
+  opt.min_short_side = 64;  // scales 1 and 2
+  opt.detail = TileDetail::course;
+  const PhotoDataset a = build_photo_dataset(opt);
+  PhotoDatasetOptions any = opt;
+  any.detail = TileDetail::any;
+  const PhotoDataset b = build_photo_dataset(any);
+
+  // Both splits, each from its own photos, within 10 % of 24.0 / 27.0 / 32.5 (a quarter of the
+  // draws in each bin puts the quartiles on the bins' edges, up to one draw).
+  for (const auto* q : {&a.train_detail, &a.val_detail})
+    for (std::size_t j = 0; j < 3; ++j) {
+      INFO((q == &a.train_detail ? "train" : "val") << " quartile " << j + 1);
+      CHECK((*q)[j] == Approx(course_detail_quartiles[j]).epsilon(0.1));
+    }
+  // The photos alone spread far wider (0..64): `any`'s interquartile range is over twice the
+  // course's 8.5.
+  const double course_iqr = course_detail_quartiles[2] - course_detail_quartiles[0];
+  CHECK(b.train_detail[2] - b.train_detail[0] > 2 * course_iqr);
+  CHECK(a.train_detail[2] - a.train_detail[0] < 1.2 * course_iqr);
+  // The split by photo is the same as with `any`; only the draws within each split change.
+  for (std::size_t p = 0; p < a.photos.size(); ++p)
+    CHECK(a.photos[p].validation == b.photos[p].validation);
+  for (std::uint32_t p : a.val_photo)
+    CHECK(a.photos[p].validation);
+  for (std::uint32_t p : a.train_photo)
+    CHECK_FALSE(a.photos[p].validation);
+  // Fewer distinct tiles than draws: tiles outside 18..43.5 are left out.
+  CHECK(a.train_distinct < b.train_distinct);
+  CHECK(a.train_distinct * a.train_max_uses >= opt.train_count);
+
+  // Deterministic from the seed, whatever the thread count; another seed draws other tiles.
+  ctnn::set_num_threads(1);
+  const PhotoDataset c = build_photo_dataset(opt);
+  ctnn::set_num_threads(0);
+  CHECK((c.train_clean == a.train_clean));
+  CHECK((c.train_input == a.train_input));
+  CHECK((c.val_target == a.val_target));
+  CHECK(photo_dataset_manifest(c, opt) == photo_dataset_manifest(a, opt));
+  PhotoDatasetOptions other = opt;
+  other.seed = 6;
+  CHECK((build_photo_dataset(other).train_clean != a.train_clean));
+  const std::string manifest = photo_dataset_manifest(a, opt);
+  CHECK(manifest.find("\"detail\": \"course\"") != std::string::npos);
+  CHECK(manifest.find("\"course_detail_quartiles\": [24.0000, 27.0000, 32.5000]") !=
+        std::string::npos);
+  CHECK(photo_dataset_manifest(b, any).find("\"detail\": \"any\"") != std::string::npos);
+}
+
+TEST_CASE("--detail course names the detail bin its photos leave empty", "[dataset]") {
+  TempDir dir("detail_empty");
+  write_photos(dir.path);  // smooth gradients and disks: no tile is as detailed as the course's
+  PhotoDatasetOptions opt = small_options(dir.path);
+  opt.detail = TileDetail::course;
+  CHECK_THROWS_WITH(build_photo_dataset(opt),
+                    Catch::Contains("too few tiles: the training photos have no tile with detail "
+                                    "in [") &&
+                        Catch::Contains("--detail course needs"));
+}

@@ -142,6 +142,7 @@ if [ -n "$build_dataset" ]; then
     -- "$build_dataset" --val-noise gaussian:
   usage_error $B "--noise: noise 'gaussian:0': expected a positive number after 'gaussian:'" \
     -- "$build_dataset" --noise gaussian:0
+  usage_error $B "--detail: expected any or course, got 'some'" -- "$build_dataset" --detail some
   usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '16:64'" -- \
     "$build_dataset" --short-side 16:64
   usage_error $B "--short-side: expected MIN:MAX with 32 <= MIN <= MAX, got '64:32'" -- \
