@@ -171,9 +171,9 @@ inline std::array<double, 3> detail_quartiles(const std::uint8_t* tiles, std::si
   std::sort(d.begin(), d.end());
   for (std::size_t j = 0; j < 3; ++j) {
     const double rank = double(j + 1) / 4 * double(count - 1);
-    const std::size_t lo = std::size_t(rank);
-    const double frac = rank - double(lo);
-    q[j] = lo + 1 < count ? d[lo] + frac * (d[lo + 1] - d[lo]) : d[lo];
+    const std::size_t lo = std::min(std::size_t(rank), count - 1);
+    const std::size_t hi = std::min(lo + 1, count - 1);
+    q[j] = d[lo] + (rank - double(lo)) * (d[hi] - d[lo]);
   }
   return q;
 }
