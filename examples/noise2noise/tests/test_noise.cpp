@@ -309,13 +309,15 @@ TEST_CASE("the course-texture noise follows the course's texture table and keeps
   CHECK(s.corr_rg == Approx(t.corr_rg).margin(0.03));
   CHECK(s.corr_gb == Approx(t.corr_gb).margin(0.03));
   CHECK(s.corr_rb == Approx(t.corr_rb).margin(0.03));
-  // Heavy tails and unchanged values: both depend on how the content fills the table's cells
-  // (docs/data.md), so the bounds are wide; a Gaussian without the per-pixel scale gives a
-  // kurtosis of about 4 here.
-  CHECK(s.kurtosis > 8);
-  CHECK(s.kurtosis < 20);
-  CHECK(s.unchanged_values > 0.05);
-  CHECK(s.unchanged_values < 0.2);
+  // Heavy tails and unchanged values depend on how the content fills the table's cells
+  // (docs/data.md: 13 and 10 % on course-like content, 18 and 12 % on the default tiles), so
+  // these are bounds around what this content gives: kurtosis 14.3 (about 9 without the
+  // per-pixel scale w), unchanged channel values 13.5 % (the keep probability, 1.8 %, plus
+  // the values that round to 0 where sigma is small; 17 % with three times the keep).
+  CHECK(s.kurtosis > 11);
+  CHECK(s.kurtosis < 18);
+  CHECK(s.unchanged_values > 0.11);
+  CHECK(s.unchanged_values < 0.155);
 }
 
 TEST_CASE("the course-texture noise is deterministic, per tile, and needs the tile's width",
