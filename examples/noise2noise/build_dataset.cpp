@@ -80,6 +80,8 @@ void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>&
             "validation pairs (default 1000)");
   add_value(app, "--noise", "MODEL", o.build.noise, n2n::parse_noise_model,
             "course (default: mimics the course's noise statistics),\n"
+            "course-texture (the same, its strength following the clean\n"
+            "image's local texture and intensity as the course's does),\n"
             "gaussian:SIGMA, gaussian:MIN-MAX (blind: sigma drawn per image\n"
             "uniformly from [MIN, MAX], e.g. the Noise2Noise paper's 0-50) or\n"
             "poisson:PEAK (0..255 scale; peak = photons at white)");

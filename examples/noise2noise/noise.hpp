@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "ctnn/core/init.hpp"
 
@@ -64,11 +65,50 @@ struct CourseNoise {
   }
 };
 
-using NoiseModel = std::variant<CourseNoise, GaussianNoise, PoissonNoise, BlindGaussianNoise>;
+/// The texture-following course-like noise (`course-texture`): its strength follows the clean
+/// image's local texture and intensity as measured on the course's pairs (issue 16,
+/// docs/data.md). Per pixel, with L the clean luma (mean of the three channels) and s the
+/// standard deviation of L over the pixel's 3 x 3 neighbourhood cut to the tile (4 pixels at a
+/// corner, 6 on an edge, 9 inside; see clean_luma_local_var):
+///
+///     sigma(L, s) = amplitude * min(1, L / gain_ramp)
+///                             * (min(s, texture_cap * L) + texture_offset)^texture_power
+///
+/// is the std of the luma of the noise before rounding and clipping (the texture counts up to
+/// texture_cap * L: a dark pixel beside bright ones stays weakly perturbed, as measured). The
+/// pixel is left unchanged with probability `keep`; otherwise it gets noise_c = sigma * w *
+/// (M z)_c, with z three standard normals, M the Cholesky factor of the channels' correlation
+/// matrix (corr_rg, corr_gb, corr_rb) scaled so the luma of M z has unit variance, and w =
+/// exp(tail * xi - tail^2) (xi standard normal; E[w^2] = 1) a per-pixel log-normal scale shared
+/// by the channels, which makes the tails heavy. Rounded and clipped to 0..255. The defaults
+/// are fitted by tools/data/fit_texture_noise.py (docs/data.md); the correlations are the
+/// model's, above the measured ones, which rounding and clipping lower.
+struct CourseTextureNoise {
+  // Fitted by tools/data/fit_texture_noise.py on 2,000 clean tiles of the default photos
+  // (docs/data.md, "How it was fitted").
+  double amplitude = 4.339;
+  double texture_offset = 0.000687;
+  double texture_power = 0.6113;
+  double texture_cap = 0.6882;
+  double gain_ramp = 50.93;
+  double tail = 0.3957;
+  double keep = 0.01805;
+  double corr_rg = 0.9191, corr_gb = 0.9449, corr_rb = 0.8706;
 
-/// Parses "course", "gaussian:SIGMA", "gaussian:MIN-MAX" (blind: sigma per image in
-/// [MIN, MAX], 0 <= MIN < MAX) or "poisson:PEAK"; throws std::invalid_argument with the
-/// accepted forms otherwise.
+  /// The std of the luma of the noise before rounding and clipping, for clean luma `luma` and
+  /// local std `local_std` (0..255 scale).
+  double strength(double luma, double local_std) const {
+    return amplitude * std::min(1.0, luma / gain_ramp) *
+           std::pow(std::min(local_std, texture_cap * luma) + texture_offset, texture_power);
+  }
+};
+
+using NoiseModel =
+    std::variant<CourseNoise, GaussianNoise, PoissonNoise, BlindGaussianNoise, CourseTextureNoise>;
+
+/// Parses "course", "course-texture", "gaussian:SIGMA", "gaussian:MIN-MAX" (blind: sigma per image
+/// in [MIN, MAX], 0 <= MIN < MAX) or "poisson:PEAK"; throws std::invalid_argument with the accepted
+/// forms otherwise.
 inline NoiseModel parse_noise_model(std::string_view spec) {
   // A finite decimal number filling `text` (no sign: sigmas and peaks are not negative), or -1.
   const auto number = [](const std::string& text) {
@@ -92,6 +132,7 @@ inline NoiseModel parse_noise_model(std::string_view spec) {
     return value;
   };
   if (spec == "course") return CourseNoise{};
+  if (spec == "course-texture") return CourseTextureNoise{};
   if (spec.starts_with("gaussian:")) {
     const std::string rest(spec.substr(9));
     const auto dash = rest.find('-');
@@ -105,12 +146,12 @@ inline NoiseModel parse_noise_model(std::string_view spec) {
   }
   if (spec.starts_with("poisson:")) return PoissonNoise{positive_after("poisson:")};
   throw std::invalid_argument("unknown noise '" + std::string(spec) +
-                              "' (expected course, gaussian:SIGMA, gaussian:MIN-MAX or "
-                              "poisson:PEAK)");
+                              "' (expected course, course-texture, gaussian:SIGMA, "
+                              "gaussian:MIN-MAX or poisson:PEAK)");
 }
 
-/// The model as parse_noise_model reads it back ("course", "gaussian:25", "gaussian:0-50",
-/// "poisson:30").
+/// The model as parse_noise_model reads it back ("course", "course-texture", "gaussian:25",
+/// "gaussian:0-50", "poisson:30").
 inline std::string noise_model_name(const NoiseModel& model) {
   const auto number = [](double v) {
     std::string s = std::to_string(v);
@@ -119,6 +160,7 @@ inline std::string noise_model_name(const NoiseModel& model) {
     return s;
   };
   if (std::holds_alternative<CourseNoise>(model)) return "course";
+  if (std::holds_alternative<CourseTextureNoise>(model)) return "course-texture";
   if (const auto* g = std::get_if<GaussianNoise>(&model)) return "gaussian:" + number(g->sigma);
   if (const auto* b = std::get_if<BlindGaussianNoise>(&model))
     return "gaussian:" + number(b->sigma_min) + "-" + number(b->sigma_max);
@@ -241,11 +283,73 @@ inline std::uint64_t poisson(double lambda, NoiseRng& rng) {
 
 }  // namespace detail
 
+/// For each pixel of a clean 3 x `height` x `width` uint8 image: its luma L = (R + G + B) / 3
+/// and the (population) variance of L over its 3 x 3 neighbourhood cut to the image (4 pixels
+/// at a corner, 6 on an edge, 9 inside: no values are invented beyond the edge). Computed from
+/// exact integers, t = 3 L, n the window's size, S and Q the window's sums of t and t^2:
+/// var = (n Q - S^2) / (9 n^2); so band edges (s < 3 <=> var < 9) fall the same way in
+/// tools/data/fit_texture_noise.py.
+inline void clean_luma_local_var(const std::uint8_t* clean, std::size_t height, std::size_t width,
+                                 double* luma, double* var) {
+  const std::size_t plane = height * width;
+  for (std::size_t y = 0; y < height; ++y)
+    for (std::size_t x = 0; x < width; ++x) {
+      const std::size_t i = y * width + x;
+      luma[i] = double(int(clean[i]) + clean[plane + i] + clean[2 * plane + i]) / 3.0;
+      std::int64_t n = 0, sum = 0, sum2 = 0;
+      for (std::size_t yy = y > 0 ? y - 1 : 0; yy <= std::min(y + 1, height - 1); ++yy)
+        for (std::size_t xx = x > 0 ? x - 1 : 0; xx <= std::min(x + 1, width - 1); ++xx) {
+          const std::size_t j = yy * width + xx;
+          const std::int64_t t = std::int64_t(clean[j]) + clean[plane + j] + clean[2 * plane + j];
+          ++n;
+          sum += t;
+          sum2 += t * t;
+        }
+      var[i] = double(n * sum2 - sum * sum) / (9.0 * double(n) * double(n));
+    }
+}
+
 /// Writes a noisy copy of a clean 3 x H x W tile (`plane` = H * W pixels per channel) to
-/// `noisy`, drawing from `rng`. `clean` and `noisy` must not overlap.
+/// `noisy`, drawing from `rng`. `clean` and `noisy` must not overlap. `width` is W, which only
+/// the course-texture model needs (its strength follows each pixel's neighbourhood); 0 means a
+/// square tile, W = H = sqrt(plane).
 inline void add_noise(const NoiseModel& model, const std::uint8_t* clean, std::uint8_t* noisy,
-                      std::size_t plane, NoiseRng& rng) {
+                      std::size_t plane, NoiseRng& rng, std::size_t width = 0) {
   constexpr std::size_t channels = 3;
+  if (const auto* t = std::get_if<CourseTextureNoise>(&model)) {
+    if (width == 0) width = static_cast<std::size_t>(std::llround(std::sqrt(double(plane))));
+    if (width == 0 || plane % width != 0)
+      throw std::invalid_argument("add_noise: a tile of " + std::to_string(plane) +
+                                  " pixels is not " + std::to_string(width) + " pixels wide");
+    std::vector<double> luma(plane), var(plane);
+    clean_luma_local_var(clean, plane / width, width, luma.data(), var.data());
+    // The Cholesky factor of the correlation matrix, scaled so the luma of M z has variance 1
+    // (the sum of the matrix's entries is the variance of R + G + B).
+    const double a = t->corr_rg, b = t->corr_gb, c = t->corr_rb;
+    const double l11 = std::sqrt(1 - a * a);
+    const double l21 = (b - a * c) / l11;
+    const double l22 = std::sqrt(std::max(0.0, 1 - c * c - l21 * l21));
+    const double scale = 3.0 / std::sqrt(3 + 2 * (a + b + c));
+    const double m10 = scale * a, m11 = scale * l11, m20 = scale * c, m21 = scale * l21,
+                 m22 = scale * l22;
+    const double tail_shift = t->tail * t->tail;
+    for (std::size_t i = 0; i < plane; ++i) {
+      // Every pixel draws the uniform, so a change of `keep` does not shift the other draws.
+      const bool kept = rng.uniform01() < t->keep;
+      if (kept) {
+        for (std::size_t k = 0; k < channels; ++k)
+          noisy[k * plane + i] = clean[k * plane + i];
+        continue;
+      }
+      const double w = std::exp(t->tail * rng.normal() - tail_shift);
+      const double sigma = t->strength(luma[i], std::sqrt(var[i])) * w;
+      const double z0 = rng.normal(), z1 = rng.normal(), z2 = rng.normal();
+      const double n[3] = {scale * z0, m10 * z0 + m11 * z1, m20 * z0 + m21 * z1 + m22 * z2};
+      for (std::size_t k = 0; k < channels; ++k)
+        noisy[k * plane + i] = detail::round_to_byte(clean[k * plane + i] + sigma * n[k]);
+    }
+    return;
+  }
   if (const auto* g = std::get_if<GaussianNoise>(&model)) {
     for (std::size_t i = 0; i < channels * plane; ++i)
       noisy[i] = detail::round_to_byte(clean[i] + g->sigma * rng.normal());

@@ -426,6 +426,19 @@ inline std::string json_number(double v) {
   return buf;
 }
 
+// Rows: clean luma bands; columns: local std bands (NoiseStats::texture_std).
+inline std::string texture_table_json(
+    const double (&table)[texture_luma_bands][texture_std_bands]) {
+  std::string j = "[";
+  for (int l = 0; l < texture_luma_bands; ++l) {
+    j += l ? ", [" : "[";
+    for (int k = 0; k < texture_std_bands; ++k)
+      j += (k ? ", " : "") + json_number(table[l][k]);
+    j += "]";
+  }
+  return j + "]";
+}
+
 inline std::string noise_stats_json(const NoiseStats& s) {
   return "{\"mean\": " + json_number(s.mean) + ", \"std\": " + json_number(s.std) +
          ", \"luma_std\": " + json_number(s.luma_std) +
@@ -438,7 +451,14 @@ inline std::string noise_stats_json(const NoiseStats& s) {
          ", \"std_dark\": " + json_number(s.std_dark) + ", \"std_mid\": " + json_number(s.std_mid) +
          ", \"std_bright\": " + json_number(s.std_bright) +
          ", \"psnr_mean\": " + json_number(s.psnr_mean) +
-         ", \"psnr_pooled\": " + json_number(s.psnr_pooled) + "}";
+         ", \"psnr_pooled\": " + json_number(s.psnr_pooled) +
+         ", \"corr_gb\": " + json_number(s.corr_gb) + ", \"corr_rb\": " + json_number(s.corr_rb) +
+         ", \"lag1_h\": " + json_number(s.lag1_h) + ", \"lag1_v\": " + json_number(s.lag1_v) +
+         ", \"unchanged_values\": " + json_number(s.unchanged_values) +
+         ", \"texture_std\": " + texture_table_json(s.texture_std) +
+         ", \"texture_share\": " + texture_table_json(s.texture_share) +
+         ", \"detail_p25_p50_p75\": [" + json_number(s.detail_p25) + ", " +
+         json_number(s.detail_p50) + ", " + json_number(s.detail_p75) + "]}";
 }
 }  // namespace detail
 
@@ -462,6 +482,14 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
          json_number(c->sigma_max) + "], \"chroma_ratio\": " + json_number(c->chroma_ratio) +
          ", \"gain_at_black\": " + json_number(c->gain_at_black) +
          ", \"gain_ramp\": " + json_number(c->gain_ramp) + "},\n";
+  if (const auto* c = std::get_if<CourseTextureNoise>(&opt.noise))
+    j += "  \"course_texture_noise\": {\"amplitude\": " + json_number(c->amplitude) +
+         ", \"texture_offset\": " + json_number(c->texture_offset) +
+         ", \"texture_power\": " + json_number(c->texture_power) +
+         ", \"texture_cap\": " + json_number(c->texture_cap) +
+         ", \"gain_ramp\": " + json_number(c->gain_ramp) + ", \"tail\": " + json_number(c->tail) +
+         ", \"keep\": " + json_number(c->keep) + ", \"corr\": [" + json_number(c->corr_rg) + ", " +
+         json_number(c->corr_gb) + ", " + json_number(c->corr_rb) + "]},\n";
   j += "  \"short_side_range\": [" + std::to_string(opt.min_short_side) + ", " +
        std::to_string(opt.max_short_side) + "],\n";
   j += "  \"min_tile_std\": " + json_number(opt.min_tile_std) + ",\n";

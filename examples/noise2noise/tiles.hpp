@@ -16,6 +16,8 @@
 
 #include <xtensor/xtensor.hpp>
 
+#include "detail.hpp"
+
 namespace n2n {
 
 /// An RGB photo as decoded: height x width x 3.
@@ -141,23 +143,8 @@ inline double tile_luma_std(const std::uint8_t* tile) {
 /// flat tile; the course's 32 x 32 thumbnails have 24.0 / 27.0 / 32.5 at the 25th / 50th / 75th
 /// percentile (course_detail_quartiles).
 inline double tile_detail(const std::uint8_t* tile) {
-  constexpr std::size_t n = tile_side - 1;
-  std::uint64_t horizontal = 0, vertical = 0;
-  for (std::size_t k = 0; k < tile_channels; ++k)
-    for (std::size_t y = 0; y < tile_side; ++y) {
-      const std::uint8_t* row = tile + (k * tile_side + y) * tile_side;
-      for (std::size_t x = 0; x < n; ++x)
-        horizontal += std::uint64_t(std::abs(int(row[x + 1]) - int(row[x])));
-      if (y < n)
-        for (std::size_t x = 0; x < tile_side; ++x)
-          vertical += std::uint64_t(std::abs(int(row[x + tile_side]) - int(row[x])));
-    }
-  const double pairs = double(tile_channels * tile_side * n);
-  return double(horizontal) / pairs + double(vertical) / pairs;
+  return image_detail(tile, tile_side, tile_side);
 }
-
-/// The course's detail (tile_detail of its clean images) at the 25th, 50th and 75th percentile.
-inline constexpr std::array<double, 3> course_detail_quartiles{24.0, 27.0, 32.5};
 
 /// The 25th, 50th and 75th percentile of tile_detail over `count` tiles (3 x 32 x 32 bytes each,
 /// one after another), interpolated linearly between ranks as numpy's percentile does. Zeros
