@@ -175,21 +175,15 @@ inline void count_uses(SplitTiles& split, std::vector<std::uint64_t> sources) {
   }
 }
 
-// `count` tiles of `photos`, in random order. With orientations > 1 every tile is also a
-// candidate in its first `orientations` orientations (copy_tile_oriented), so a split with
-// fewer tiles than pairs uses some of them several times, each time turned another way.
-inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
-                             const std::vector<std::size_t>& photos, std::size_t count,
-                             std::size_t orientations, NoiseRng& rng) {
-  struct Candidate {
-    std::uint32_t photo, tile, orientation;
-  };
-  std::vector<Candidate> all;
-  for (std::uint32_t o = 0; o < orientations; ++o)
-    for (std::size_t p : photos)
-      for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t)
-        all.push_back({std::uint32_t(p), std::uint32_t(t), o});
-  std::vector<std::size_t> order(all.size());
+// One tile of a photo in one orientation (copy_tile_oriented).
+struct TileDraw {
+  std::uint32_t photo, tile, orientation;
+};
+
+// The first `count` of `draws` in a random order: their tiles, turned, and their photos.
+inline SplitTiles take_draws(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
+                             const std::vector<TileDraw>& draws, std::size_t count, NoiseRng& rng) {
+  std::vector<std::size_t> order(draws.size());
   std::iota(order.begin(), order.end(), 0);
   shuffle(order, rng);
   SplitTiles out;
@@ -197,14 +191,28 @@ inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles
   out.photo.resize(count);
   std::vector<std::uint64_t> sources(count);
   for (std::size_t i = 0; i < count; ++i) {
-    const Candidate c = all[order[i]];
-    out.photo[i] = c.photo;
-    sources[i] = std::uint64_t(c.photo) << 32 | c.tile;
-    copy_tile_oriented(tiles_of_photo[c.photo].data() + std::size_t(c.tile) * tile_bytes,
-                       out.clean.data() + i * tile_bytes, c.orientation);
+    const TileDraw& d = draws[order[i]];
+    out.photo[i] = d.photo;
+    sources[i] = std::uint64_t(d.photo) << 32 | d.tile;
+    copy_tile_oriented(tiles_of_photo[d.photo].data() + std::size_t(d.tile) * tile_bytes,
+                       out.clean.data() + i * tile_bytes, d.orientation);
   }
   count_uses(out, std::move(sources));
   return out;
+}
+
+// `count` tiles of `photos`, in random order. With orientations > 1 every tile is also a
+// candidate in its first `orientations` orientations (copy_tile_oriented), so a split with
+// fewer tiles than pairs uses some of them several times, each time turned another way.
+inline SplitTiles pick_tiles(const std::vector<std::vector<std::uint8_t>>& tiles_of_photo,
+                             const std::vector<std::size_t>& photos, std::size_t count,
+                             std::size_t orientations, NoiseRng& rng) {
+  std::vector<TileDraw> all;
+  for (std::uint32_t o = 0; o < orientations; ++o)
+    for (std::size_t p : photos)
+      for (std::size_t t = 0; t < tiles_of_photo[p].size() / tile_bytes; ++t)
+        all.push_back({std::uint32_t(p), std::uint32_t(t), o});
+  return take_draws(tiles_of_photo, all, count, rng);
 }
 
 inline std::string format_detail(double v) {
@@ -233,11 +241,7 @@ inline SplitTiles pick_tiles_by_detail(const std::vector<std::vector<std::uint8_
         if (d >= edges[b] && d < edges[b + 1])
           bins[b].push_back({std::uint32_t(p), std::uint32_t(t)});
     }
-  struct Draw {
-    Tile tile;
-    std::uint32_t orientation;
-  };
-  std::vector<Draw> draws;
+  std::vector<TileDraw> draws;
   draws.reserve(count);
   for (std::size_t b = 0; b < bins.size(); ++b) {
     if (bins[b].empty())
@@ -250,25 +254,11 @@ inline SplitTiles pick_tiles_by_detail(const std::vector<std::vector<std::uint8_
     shuffle(order, rng);
     const std::size_t quota = count / 4 + (b < count % 4 ? 1 : 0);
     for (std::size_t i = 0; i < quota; ++i)
-      draws.push_back(
-          {bins[b][order[i % order.size()]], std::uint32_t(i / order.size() % tile_orientations)});
+      draws.push_back({bins[b][order[i % order.size()]].photo,
+                       bins[b][order[i % order.size()]].tile,
+                       std::uint32_t(i / order.size() % tile_orientations)});
   }
-  std::vector<std::size_t> order(draws.size());
-  std::iota(order.begin(), order.end(), 0);
-  shuffle(order, rng);
-  SplitTiles out;
-  out.clean = ImageBatch::from_shape({count, tile_channels, tile_side, tile_side});
-  out.photo.resize(count);
-  std::vector<std::uint64_t> sources(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const Draw& d = draws[order[i]];
-    out.photo[i] = d.tile.photo;
-    sources[i] = std::uint64_t(d.tile.photo) << 32 | d.tile.tile;
-    copy_tile_oriented(tiles_of_photo[d.tile.photo].data() + std::size_t(d.tile.tile) * tile_bytes,
-                       out.clean.data() + i * tile_bytes, d.orientation);
-  }
-  count_uses(out, std::move(sources));
-  return out;
+  return take_draws(tiles_of_photo, draws, count, rng);
 }
 
 inline ImageBatch noisy_copy(const ImageBatch& clean, const NoiseModel& model, std::uint64_t seed,
