@@ -4,12 +4,25 @@
 /// most from smooth photo crops (issue 16): shared by the tile selection (tiles.hpp) and the
 /// noise statistics report (noise_stats.hpp).
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 namespace n2n {
+
+/// The q-quantile of `v` (0 <= q <= 1), interpolated linearly between ranks as numpy's
+/// percentile does; 0 for no values.
+inline double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const std::size_t lo = std::size_t(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
 
 /// The detail of a clean 3 x height x width uint8 image: the mean absolute difference between
 /// horizontally neighbouring values plus that between vertically neighbouring values, over the

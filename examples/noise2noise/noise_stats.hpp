@@ -81,17 +81,6 @@ inline constexpr struct {
          detail_p75 = course_detail_quartiles[2];
 } course_noise_targets;
 
-namespace detail {
-inline double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * double(v.size() - 1);
-  const std::size_t lo = std::size_t(pos);
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
-}
-}  // namespace detail
-
 /// Measures the noise of `images` pairs of 3 x H x W uint8 images (`plane` = H * W; `width` =
 /// W, 0 for square images).
 inline NoiseStats measure_noise(const std::uint8_t* noisy, const std::uint8_t* clean,
@@ -216,9 +205,9 @@ inline NoiseStats measure_noise(const std::uint8_t* noisy, const std::uint8_t* c
       s.texture_std[l][k] = std::sqrt(std::max(0.0, cell_sum2[l][k] / cell_n[l][k] - cm * cm));
       s.texture_share[l][k] = cell_n[l][k] / pixels;
     }
-  s.detail_p25 = detail::percentile(detail_of, 0.25);
-  s.detail_p50 = detail::percentile(detail_of, 0.50);
-  s.detail_p75 = detail::percentile(detail_of, 0.75);
+  s.detail_p25 = percentile(detail_of, 0.25);
+  s.detail_p50 = percentile(detail_of, 0.50);
+  s.detail_p75 = percentile(detail_of, 0.75);
   double* bucket_std[3] = {&s.std_dark, &s.std_mid, &s.std_bright};
   for (int b = 0; b < 3; ++b) {
     if (bucket_n[b] == 0) continue;
@@ -231,12 +220,12 @@ inline NoiseStats measure_noise(const std::uint8_t* noisy, const std::uint8_t* c
       t += x;
     return t / double(v.size());
   };
-  s.unchanged_p05 = detail::percentile(unchanged, 0.05);
+  s.unchanged_p05 = percentile(unchanged, 0.05);
   s.unchanged_mean = mean_of(unchanged);
-  s.unchanged_p95 = detail::percentile(unchanged, 0.95);
-  s.perturbed_std_p05 = detail::percentile(perturbed_std, 0.05);
+  s.unchanged_p95 = percentile(unchanged, 0.95);
+  s.perturbed_std_p05 = percentile(perturbed_std, 0.05);
   s.perturbed_std_mean = mean_of(perturbed_std);
-  s.perturbed_std_p95 = detail::percentile(perturbed_std, 0.95);
+  s.perturbed_std_p95 = percentile(perturbed_std, 0.95);
   s.psnr_mean = mean_of(psnr);
   const double mse_all = sum2 / n;
   s.psnr_pooled = mse_all > 0 ? 10 * std::log10(255.0 * 255.0 / mse_all) : 60.0;

@@ -150,19 +150,10 @@ inline double tile_detail(const std::uint8_t* tile) {
 /// one after another), interpolated linearly between ranks as numpy's percentile does. Zeros
 /// for no tiles.
 inline std::array<double, 3> detail_quartiles(const std::uint8_t* tiles, std::size_t count) {
-  std::array<double, 3> q{};
-  if (count == 0) return q;
   std::vector<double> d(count);
   for (std::size_t i = 0; i < count; ++i)
     d[i] = tile_detail(tiles + i * tile_bytes);
-  std::sort(d.begin(), d.end());
-  for (std::size_t j = 0; j < 3; ++j) {
-    const double rank = double(j + 1) / 4 * double(count - 1);
-    const std::size_t lo = std::min(std::size_t(rank), count - 1);
-    const std::size_t hi = std::min(lo + 1, count - 1);
-    q[j] = d[lo] + (rank - double(lo)) * (d[hi] - d[lo]);
-  }
-  return q;
+  return {percentile(d, 0.25), percentile(d, 0.50), percentile(d, 0.75)};
 }
 
 }  // namespace n2n
