@@ -2,9 +2,12 @@
 // The benchmark programs' own command-line flags, taken out of argv before Google Benchmark
 // reads the rest.
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "ctnn/kernels/conv_algorithm.hpp"
+#include "ctnn/kernels/precision.hpp"
 
 namespace bench {
 
@@ -23,8 +26,17 @@ inline bool take_flag(int& argc, char** argv, const char* flag) {
 }
 
 /// --conv=direct: direct convolution only (default: Winograd where the kernels plan it).
+/// --precision=bf16: bf16 conv operands (mixed precision). On a CPU without AVX512_BF16 the
+/// program says so and exits with 3, so that a table never shows fp32 figures as bf16.
 inline void take_conv_flag(int& argc, char** argv) {
   if (take_flag(argc, argv, "--conv=direct")) ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::direct);
+  if (take_flag(argc, argv, "--precision=bf16")) {
+    if (!ctnn::bf16_supported()) {
+      std::fprintf(stderr, "--precision=bf16: this CPU has no AVX512_BF16\n");
+      std::exit(3);
+    }
+    ctnn::set_conv_precision(ctnn::Precision::bf16);
+  }
 }
 
 }  // namespace bench

@@ -103,7 +103,9 @@ inline vec gather(const float* base, const std::int32_t* index) {
 // so the gather instructions are called directly where the CPU has them.
 inline vec gather(const float* base, const std::int32_t* index) {
 #if XSIMD_WITH_AVX512F
-  return _mm512_i32gather_ps(_mm512_loadu_si512(index), base, 4);
+  // The masked form: GCC 12 warns about the unmasked one's undefined source (bug 105593).
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(0xffff), _mm512_loadu_si512(index),
+                                  base, 4);
 #elif XSIMD_WITH_AVX2
   return _mm256_i32gather_ps(base, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(index)), 4);
 #else
