@@ -1,6 +1,7 @@
 // Per-kernel speed on the course's conv shapes, in GFLOP/s (2 x multiply-adds per second).
 // Each layer's three passes as the layer calls them: forward, backward-data (dx) and
-// backward-weight (dw). Arguments: batch size, threads.
+// backward-weight (dw). Arguments: batch size, threads. This program's own flags
+// (bench_flags.hpp): --conv=direct, --precision=bf16.
 
 #include <cstddef>
 #include <random>
@@ -8,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_flags.hpp"
 #include "ctnn/kernels/conv.hpp"
 #include "ctnn/kernels/parallel.hpp"
 
@@ -89,4 +91,11 @@ CTNN_BENCH_LAYER("ConvT_32_3", conv_t(32, 3, 3, 30, 30), true);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  bench::take_conv_flag(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -144,13 +144,14 @@ CTNN_BF16_TARGET inline void op_tile(const std::uint32_t* __restrict a,
       _mm512_storeu_ps(c + i * ldc + j * lanes, acc[i][j]);
 }
 
-/// acc[(i * NR + j) * 16 + l] += lane l of the dot products of ar[i][q] and br[j][q] over
-/// q < nvec * 32 (bf16 rows). The accumulators live in memory between calls, as in
-/// gemm::ip_tile, so that one tile is carried across samples.
+/// acc[(i * NR + j) * 16 + l] += lane l of the dot products of ar[i][q + s * ar_step] and
+/// br[j][q + s * br_step] over q < nvec * 32 (bf16 rows) and samples s < nsamples. The
+/// accumulators stay in registers over all the samples (one call per weight tile and chunk
+/// of samples) and live in memory between calls.
 template <int MR, int NR>
-CTNN_BF16_TARGET inline void ip_tile(const std::uint16_t* const* ar_in,
-                                     const std::uint16_t* const* br_in, int nvec,
-                                     float* __restrict acc_mem) {
+CTNN_BF16_TARGET inline void ip_tile(const std::uint16_t* const* ar_in, std::ptrdiff_t ar_step,
+                                     const std::uint16_t* const* br_in, std::ptrdiff_t br_step,
+                                     int nsamples, int nvec, float* __restrict acc_mem) {
   const std::uint16_t* ar[MR];
   const std::uint16_t* br[NR];
   __m512 acc[MR][NR];
@@ -164,22 +165,30 @@ CTNN_BF16_TARGET inline void ip_tile(const std::uint16_t* const* ar_in,
 #pragma GCC unroll 16
   for (int j = 0; j < NR; ++j)
     br[j] = br_in[j];
-  for (int v = 0; v < nvec; ++v) {
-    const std::ptrdiff_t q = std::ptrdiff_t(v) * values;
-    __m512i bv[NR];
+  for (int s = 0; s < nsamples; ++s) {
+    for (int v = 0; v < nvec; ++v) {
+      const std::ptrdiff_t q = std::ptrdiff_t(v) * values;
+      __m512i bv[NR];
 #pragma GCC unroll 16
-    for (int j = 0; j < NR; ++j) {
-      bv[j] = _mm512_loadu_si512(br[j] + q);
-      keep(bv[j]);
+      for (int j = 0; j < NR; ++j) {
+        bv[j] = _mm512_loadu_si512(br[j] + q);
+        keep(bv[j]);
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        __m512i av = _mm512_loadu_si512(ar[i] + q);
+        keep(av);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; ++j)
+          acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)bv[j]);
+      }
     }
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      __m512i av = _mm512_loadu_si512(ar[i] + q);
-      keep(av);
+    for (int i = 0; i < MR; ++i)
+      ar[i] += ar_step;
 #pragma GCC unroll 16
-      for (int j = 0; j < NR; ++j)
-        acc[i][j] = _mm512_dpbf16_ps(acc[i][j], (__m512bh)av, (__m512bh)bv[j]);
-    }
+    for (int j = 0; j < NR; ++j)
+      br[j] += br_step;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)

@@ -66,7 +66,7 @@ struct FlatConvBf16 {
   /// bf16 values per sample of the plain planes: as far as the last channel's last tap reads.
   static constexpr std::size_t value_stride =
       simd::round_up((C - 1) * cstride + std::size_t(max_tap + Qp), bf16::values);
-  /// bf16 values of scratch one backward-weight item needs: its MRW rows of dy.
+  /// bf16 values of scratch one backward-weight item needs per sample: its MRW rows of dy.
   static constexpr std::size_t weight_scratch = std::size_t(MRW) * Qp;
 
   /// Packs A (M x N, value a(m, k), k = channel * KK + tap) into MR-row panels of channel
@@ -128,54 +128,53 @@ struct FlatConvBf16 {
 
   /// dw[m][k] += sum over samples and flat columns of dy[s][m][q] * x[s][channel(k)][q +
   /// tap(k)], both rounded to bf16, x given as plain bf16 planes (to_values). Each item lays
-  /// out its own MRW rows of dy in its slot of `scratch` (max_slots() * weight_scratch
-  /// values), as FlatConv::weight does.
+  /// out its own MRW rows of dy for all n samples in its slot of `scratch` (max_slots() * n *
+  /// weight_scratch values), then runs each weight tile over all the samples in one call, its
+  /// accumulators in registers.
   static void weight(const float* dy, const std::uint16_t* xin, float* dw, std::size_t n,
                      std::uint16_t* scratch) {
     parallel_items_in_slots(std::size_t(wpanels) * wblocks,
                             [&](std::size_t item, std::size_t slot) {
-                              weight_item(dy, xin, dw, n, scratch + slot * weight_scratch,
+                              weight_item(dy, xin, dw, int(n), scratch + slot * n * weight_scratch,
                                           int(item / wblocks), int(item % wblocks));
                             });
   }
 
   CTNN_BF16_TARGET static void weight_item(const float* dy, const std::uint16_t* xin, float* dw,
-                                           std::size_t n, std::uint16_t* dyq, int mp, int wb) {
+                                           int n, std::uint16_t* dyq, int mp, int wb) {
     constexpr std::size_t dy_plane = std::size_t(out_h) * out_w, dy_stride = M * dy_plane;
+    constexpr std::ptrdiff_t row_step = std::ptrdiff_t(MRW) * Qp;  // one sample's rows
     const int m0 = mp * MRW, rows = std::min(MRW, M - m0);
     const int tb0 = wb * TB, tb1 = std::min(wtiles, tb0 + TB);
-    alignas(64) float acc[TB][MRW * NRW * L];
-    for (int t = 0; t < tb1 - tb0; ++t)
-      std::fill(acc[t], acc[t] + MRW * NRW * L, 0.0f);
-    const std::uint16_t* ar[MRW];
-    const std::uint16_t* br[NRW];
-    // Rows past M repeat the last one; their sums are dropped below.
-    for (int i = 0; i < MRW; ++i)
-      ar[i] = dyq + std::size_t(std::min(i, rows - 1)) * Qp;
-    for (std::size_t s = 0; s < n; ++s) {
+    for (int s = 0; s < n; ++s)
       for (int i = 0; i < rows; ++i) {
-        const float* src = dy + s * dy_stride + std::size_t(m0 + i) * dy_plane;
-        std::uint16_t* row = dyq + std::size_t(i) * Qp;
+        const float* src = dy + std::size_t(s) * dy_stride + std::size_t(m0 + i) * dy_plane;
+        std::uint16_t* row = dyq + s * row_step + std::ptrdiff_t(i) * Qp;
         for (int oy = 0; oy < out_h; ++oy) {
           bf16::convert(src + oy * out_w, row + oy * pitch, out_w);
           std::fill(row + oy * pitch + out_w, row + (oy + 1) * pitch, std::uint16_t(0));
         }
         std::fill(row + Nq, row + Qp, std::uint16_t(0));
       }
-      const std::uint16_t* xs = xin + s * value_stride;
-      for (int t = tb0; t < tb1; ++t) {
-        // Columns past N repeat the last one, likewise.
-        for (int j = 0; j < NRW; ++j) {
-          const int k = std::min(t * NRW + j, N - 1);
-          br[j] = xs + std::size_t(k / KK) * cstride + taps[k % KK];
-        }
-        bf16::ip_tile<MRW, NRW>(ar, br, Qp / bf16::values, acc[t - tb0]);
+    alignas(64) float acc[MRW * NRW * L];
+    const std::uint16_t* ar[MRW];
+    const std::uint16_t* br[NRW];
+    // Rows past M repeat the last one; their sums are dropped below.
+    for (int i = 0; i < MRW; ++i)
+      ar[i] = dyq + std::size_t(std::min(i, rows - 1)) * Qp;
+    for (int t = tb0; t < tb1; ++t) {
+      // Columns past N repeat the last one, likewise.
+      for (int j = 0; j < NRW; ++j) {
+        const int k = std::min(t * NRW + j, N - 1);
+        br[j] = xin + std::size_t(k / KK) * cstride + taps[k % KK];
       }
-    }
-    for (int t = tb0; t < tb1; ++t)
+      std::fill(acc, acc + MRW * NRW * L, 0.0f);
+      bf16::ip_tile<MRW, NRW>(ar, row_step, br, std::ptrdiff_t(value_stride), n, Qp / bf16::values,
+                              acc);
       for (int i = 0; i < rows; ++i)
         for (int j = 0; j < NRW && t * NRW + j < N; ++j)
-          dw[std::size_t(m0 + i) * N + t * NRW + j] += bf16::hsum(acc[t - tb0] + (i * NRW + j) * L);
+          dw[std::size_t(m0 + i) * N + t * NRW + j] += bf16::hsum(acc + (i * NRW + j) * L);
+    }
   }
 };
 

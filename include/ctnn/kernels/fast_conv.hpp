@@ -243,8 +243,8 @@ class FastConv {
     float* in = in_.reserve(nc * P1::in_stride);
     auto* values =
         as<std::uint16_t>(bf16_in_.reserve(floats<std::uint16_t>(nc * B1::value_stride)));
-    auto* scratch =
-        as<std::uint16_t>(aux_.reserve(floats<std::uint16_t>(max_slots() * B1::weight_scratch)));
+    auto* scratch = as<std::uint16_t>(
+        aux_.reserve(floats<std::uint16_t>(max_slots() * nc * B1::weight_scratch)));
     for (std::size_t c0 = 0; c0 < n; c0 += nc) {
       const std::size_t cn = std::min(nc, n - c0);
       prepare_input(x + c0 * G.in_size(), in, cn, [&](std::size_t s, const float* padded) {
