@@ -36,6 +36,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "conv_precision.hpp"
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/image.hpp"
@@ -59,6 +60,7 @@ struct DenoiseOptions {
   fs::path output;  // --output FILE: with one input, its output file
   int threads = 0;  // 0: all cores
   std::string conv = "auto";
+  std::string precision = "fp32";
   std::vector<fs::path> inputs;
 };
 
@@ -74,8 +76,8 @@ class DenoiseHelp : public cli::HelpFormatter {
 
 void add_denoise_options(CLI::App& app, DenoiseOptions& o) {
   const std::string usage =
-      "Usage: ctnn_denoise --checkpoint FILE [--out DIR | --output FILE] [--threads N] [--conv "
-      "auto|direct] INPUT...";
+      "Usage: ctnn_denoise --checkpoint FILE [--out DIR | --output FILE] [--threads N]\n"
+      "                    [--conv auto|direct] [--precision fp32|bf16] INPUT...";
   cli::setup(
       app, usage,
       R"(Denoises each INPUT with the network in FILE (a model.safetensors written by ctnn_noise2noise;
@@ -113,6 +115,8 @@ to the tile (dncnn, unet); upsample and unet pad every image to a multiple of 4 
   cli::add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
                  "convolution algorithm: auto (default: Winograd where the kernels'\n"
                  "throughput model expects it to be faster) or direct");
+  cli::add_value(app, "--precision", "NAME", o.precision, cli::one_of({"fp32", "bf16"}),
+                 cli::precision_help);
   app.add_option("INPUT", o.inputs);
 }
 
@@ -319,6 +323,9 @@ int main(int argc, char** argv) {
                                          : "--out: output directory does not exist");
     if (o.threads > 0) ctnn::set_num_threads(o.threads);
     if (o.conv == "direct") ctnn::set_conv_algorithm(ctnn::ConvAlgorithm::direct);
+    // bf16 where the CPU runs it; elsewhere fp32 and one line saying so.
+    const n2n::PrecisionChoice precision = n2n::apply_precision(o.precision, "ctnn_denoise");
+    if (!precision.note.empty()) std::fprintf(stderr, "%s\n", precision.note.c_str());
 
     // The checkpoint names its architecture (or its tensors do); pick the matching model.
     // Tiles: 128 x 128 for the course's models (a 1920x1080 photo is faster than with 256:

@@ -221,6 +221,13 @@ inline bool parse(CLI::App& app, const std::vector<std::string>& args) {
   return !help;
 }
 
+/// --precision's help, the trainer's and the denoise tool's.
+inline constexpr const char* precision_help =
+    "what the conv layers multiply in: fp32 (default) or bf16 (bf16 operands,\n"
+    "fp32 accumulation, direct convolution; weights, optimizer state and\n"
+    "activations stay fp32). bf16 needs a CPU with AVX512_BF16; on another,\n"
+    "the program says so and runs in fp32";
+
 }  // namespace cli
 
 struct TrainOptions {
@@ -237,6 +244,7 @@ struct TrainOptions {
   double fraction = 1.0;
   int threads = 0;  // 0: all cores
   std::string conv = "auto";
+  std::string precision = "fp32";  // of the conv multiplications (conv_precision.hpp)
   std::uint64_t seed = 0;
   std::filesystem::path data_dir = "data";
   std::filesystem::path out_dir = "out";
@@ -321,6 +329,8 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
   add_value(app, "--conv", "NAME", o.conv, cli::one_of({"auto", "direct"}),
             "convolution algorithm: auto (default: Winograd where the kernels'\n"
             "throughput model expects it to be faster) or direct");
+  add_value(app, "--precision", "NAME", o.precision, cli::one_of({"fp32", "bf16"}),
+            cli::precision_help);
   add_value(app, "--seed", "N", o.seed, integer<std::uint64_t>(0),
             "seed for initialisation and shuffling (default 0)");
   add_value(app, "--data", "DIR", o.data_dir, cli::text<std::filesystem::path>(),

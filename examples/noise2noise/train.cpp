@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "conv_precision.hpp"
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "ctnn/io/image.hpp"
@@ -231,6 +232,17 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       o.optimizer.c_str(), o.lr, schedule.c_str(), moments.c_str(), o.batch_size, o.epochs,
       init == Init::kaiming_normal ? "kaiming-normal" : "pytorch-default",
       (unsigned long long)o.seed, num_threads());
+  // What the conv layers multiply in (--precision; conv_precision.hpp).
+  const std::string precision =
+      precision_name(conv_runs_bf16() ? Precision::bf16 : Precision::fp32);
+  if (precision == "bf16")
+    std::printf(
+        "precision  bf16 conv operands, fp32 accumulation (direct convolution); weights, "
+        "optimizer state and activations fp32\n");
+  else if (o.precision == "bf16")
+    std::printf("precision  fp32 (--precision bf16 asked for, but this CPU cannot run it)\n");
+  else
+    std::printf("precision  fp32\n");
   if (ranks.size() > 1)
     std::printf(
         "ranks      %d MPI ranks x %d thread(s) each (%d on this machine): each trains "
@@ -258,6 +270,10 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       (o.warmup_fraction > 0 ? " warmup=" + io::exact_double(o.warmup_fraction) +
                                    " epochs=" + std::to_string(o.epochs)
                              : "");
+  // The precisions the weights were trained in, recorded with them: this run's, after those of
+  // the run it resumes if that one trained in another ("fp32+bf16"). Not part of the recipe: a
+  // run may resume on a machine without AVX512_BF16.
+  std::string precisions = precision;
   std::vector<double> losses, psnrs;
   // Every rank must run the same recipe on the same number of pairs (the shards assume it).
   ranks.check_same(recipe, "recipe");
@@ -299,8 +315,16 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
         }
         pos = eol == std::string::npos ? history.size() : eol + 1;
       }
-      std::printf("resumed    from %s: epoch %d, %zu batches done\n", state_path.c_str(),
-                  first_epoch, skip_batches);
+      // States written before --precision existed were trained in fp32.
+      const auto before = progress.values.find("conv_precision");
+      const std::string earlier = before == progress.values.end() ? "fp32" : before->second;
+      const std::string last = earlier.substr(earlier.rfind('+') + 1);
+      precisions = last == precision ? earlier : earlier + "+" + precision;
+      const std::string change =
+          last == precision ? ""
+                            : " (trained in " + last + " so far, continuing in " + precision + ")";
+      std::printf("resumed    from %s: epoch %d, %zu batches done%s\n", state_path.c_str(),
+                  first_epoch, skip_batches, change.c_str());
       position[0] = 1;
       position[1] = std::uint64_t(first_epoch);
       position[2] = skip_batches;
@@ -325,7 +349,8 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
                                .values = {{"recipe", recipe},
                                           {"loss_sum", io::exact_double(loss_sum)},
                                           {"images", std::to_string(images)},
-                                          {"history", history}}});
+                                          {"history", history},
+                                          {"conv_precision", precisions}}});
     };
     const std::size_t nb = pairs.batches(o.batch_size);
     const std::size_t total_steps = nb * std::size_t(o.epochs);
@@ -390,7 +415,8 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       // Weights first, then the resumable state, then the log: a kill between any two leaves
       // files that agree with a state the run can continue from.
       if (!ranks.root()) continue;
-      io::save_weights(net, o.out_dir / "model.safetensors", {{"epoch", std::to_string(epoch)}});
+      io::save_weights(net, o.out_dir / "model.safetensors",
+                       {{"epoch", std::to_string(epoch)}, {"conv_precision", precisions}});
       save_state(epoch + 1, 0, shuffle_rng.state());
       io::write_atomically(o.out_dir / "log.csv", [&](io::ByteSink& out) {
         out.write(
@@ -427,8 +453,9 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
   line("noisy input", "measured", noisy.pooled, noisy.mean_per_image);
   line("best classical filter: " + filters.front().name, "measured", filters.front().psnr.pooled,
        filters.front().psnr.mean_per_image);
-  line("ctnn " + o.model + " model, " + std::to_string(o.epochs) + " epoch(s)", "measured",
-       model.pooled, model.mean_per_image);
+  line("ctnn " + o.model + " model, " + std::to_string(o.epochs) + " epoch(s)" +
+           (precisions == "fp32" ? "" : ", " + precisions),
+       "measured", model.pooled, model.mean_per_image);
   for (const auto& r : course_references)
     line(std::string(r.label) + " (course data)", "quoted", r.psnr, 0);
   std::printf(
@@ -473,6 +500,15 @@ int run_trainer(const std::vector<std::string>& args, const n2n::Ranks& ranks) {
         std::max(1, int(std::thread::hardware_concurrency()) / ranks.local_size()));
   ctnn::set_conv_algorithm(o.conv == "direct" ? ctnn::ConvAlgorithm::direct
                                               : ctnn::ConvAlgorithm::automatic);
+  // bf16 where the CPU runs it; elsewhere fp32 and one line saying so, from each rank that
+  // falls back (the ranks of a job may run on different machines).
+  const n2n::PrecisionChoice precision = n2n::apply_precision(o.precision, "ctnn_noise2noise");
+  if (!precision.note.empty()) {
+    const std::string where = ranks.size() > 1 ? " (rank " + std::to_string(ranks.rank()) + " of " +
+                                                     std::to_string(ranks.size()) + ")"
+                                               : "";
+    std::fprintf(stderr, "%s%s\n", precision.note.c_str(), where.c_str());
+  }
   const Init standard = Init::pytorch_default;
   if (o.model == "initial") return n2n::train<models::InitialDenoiser<>>(o, standard, ranks);
   if (o.model == "final") return n2n::train<models::FinalDenoiser<>>(o, standard, ranks);

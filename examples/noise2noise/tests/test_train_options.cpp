@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "conv_precision.hpp"
 #include "options.hpp"
 
 using n2n::parse_train_options;
@@ -61,12 +62,72 @@ TEST_CASE("bad recipe options are usage errors naming the option") {
         "--rampdown-fraction: expected a number in (0, 1], got '0' (see --help)");
   CHECK(message({"--conv", "winograd"}) ==
         "--conv: expected auto or direct, got 'winograd' (see --help)");
+  CHECK(message({"--precision", "fp16"}) ==
+        "--precision: expected fp32 or bf16, got 'fp16' (see --help)");
+  CHECK(message({"--precision", "BF16"}) ==
+        "--precision: expected fp32 or bf16, got 'BF16' (see --help)");
+  CHECK(message({"--precision"}) == "--precision: missing value (see --help)");
 }
 
 TEST_CASE("--conv picks the convolution algorithm, auto unless told") {
   CHECK(parse_train_options({}).conv == "auto");
   CHECK(parse_train_options({"--conv", "direct"}).conv == "direct");
   CHECK(parse_train_options({"--conv", "auto"}).conv == "auto");
+}
+
+TEST_CASE("--precision picks what the conv layers multiply in, fp32 unless told") {
+  CHECK(parse_train_options({}).precision == "fp32");
+  CHECK(parse_train_options({"--precision", "bf16"}).precision == "bf16");
+  CHECK(parse_train_options({"--precision=bf16"}).precision == "bf16");
+  CHECK(parse_train_options({"--precision", "bf16", "--precision", "fp32"}).precision == "fp32");
+}
+
+/// Restores the process-wide precision and the CPU's real answer after a test.
+struct PrecisionReset {
+  ~PrecisionReset() {
+    ctnn::kernels::bf16::hide_from_kernels(false);
+    ctnn::set_conv_precision(ctnn::Precision::fp32);
+  }
+};
+
+TEST_CASE("--precision bf16 on a CPU without AVX512_BF16 runs fp32 and says so in one line") {
+  const PrecisionReset reset;
+  ctnn::kernels::bf16::hide_from_kernels(true);  // as on a Zen 3 or an older Xeon
+  const n2n::PrecisionChoice c = n2n::apply_precision("bf16", "ctnn_noise2noise");
+  CHECK(c.used == ctnn::Precision::fp32);
+  CHECK_FALSE(ctnn::conv_runs_bf16());
+  if (ctnn::kernels::bf16::compiled)
+    CHECK(c.note ==
+          "ctnn_noise2noise: --precision bf16: this CPU has no AVX512_BF16 instructions; running "
+          "in fp32");
+  else
+    CHECK(c.note.starts_with("ctnn_noise2noise: --precision bf16: this build has no bf16"));
+  CHECK(c.note.find('\n') == std::string::npos);
+  // fp32 asked for: nothing to say.
+  const n2n::PrecisionChoice f = n2n::apply_precision("fp32", "ctnn_denoise");
+  CHECK(f.used == ctnn::Precision::fp32);
+  CHECK(f.note.empty());
+}
+
+TEST_CASE("--precision bf16 runs bf16 where the CPU has AVX512_BF16, and fp32 turns it off") {
+  const PrecisionReset reset;
+  const n2n::PrecisionChoice c = n2n::apply_precision("bf16", "ctnn_denoise");
+  CHECK(ctnn::conv_precision() == ctnn::Precision::bf16);
+  if (ctnn::bf16_supported()) {
+    CHECK(c.used == ctnn::Precision::bf16);
+    CHECK(ctnn::conv_runs_bf16());
+    CHECK(c.note.empty());
+  } else {
+    WARN("this CPU has no AVX512_BF16: only the fp32 fallback is checked");
+    CHECK(c.used == ctnn::Precision::fp32);
+    CHECK(c.note.starts_with("ctnn_denoise: --precision bf16: "));
+  }
+  CHECK(n2n::precision_name(c.used) == (ctnn::bf16_supported() ? "bf16" : "fp32"));
+  const n2n::PrecisionChoice f = n2n::apply_precision("fp32", "ctnn_denoise");
+  CHECK(f.used == ctnn::Precision::fp32);
+  CHECK(ctnn::conv_precision() == ctnn::Precision::fp32);
+  CHECK_FALSE(ctnn::conv_runs_bf16());
+  CHECK(f.note.empty());
 }
 
 TEST_CASE("constant schedule: the learning rate at every step") {

@@ -60,8 +60,8 @@ expect 0 "Usage: ctnn_noise2noise" -- "$trainer" -h
 help=$("$trainer" --help)
 for o in "--model NAME" "--epochs N" "--batch-size N" "--optimizer NAME" "--lr X" "--beta2 X" \
   "--lr-schedule NAME" "--rampdown-fraction X" "--momentum X" "--fraction X" "--threads N" \
-  "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" "--save-initial FILE" "--resume" \
-  "--help"; do
+  "--conv NAME" "--precision NAME" "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" \
+  "--save-initial FILE" "--resume" "--help"; do
   [[ "$help" == *$'\n'"  $o "* || "$help" == *$'\n'"  $o"$'\n'* ]] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: --help does not list '$o'"; }
 done
@@ -107,6 +107,8 @@ usage_error $N "--optimizer: expected adam or sgd, got 'rmsprop'" -- "$trainer" 
 usage_error $N "--batch-size: missing value" -- "$trainer" --batch-size
 usage_error $N "--data: missing value" -- "$trainer" --epochs 1 --data
 usage_error $N "--resume: takes no value" -- "$trainer" --resume=yes
+usage_error $N "--conv: expected auto or direct, got 'fast'" -- "$trainer" --conv fast
+usage_error $N "--precision: expected fp32 or bf16, got 'fp16'" -- "$trainer" --precision fp16
 # The last of a repeated option counts, and --name=value is --name value: the same weights.
 "$trainer" --data "$work/data" --out "$work/spaced" --threads 2 --epochs 1 --batch-size 10 \
   --seed 1 >"$work/spaced.log" 2>&1 || { failed=$((failed + 1)); cat "$work/spaced.log"; }
@@ -114,10 +116,87 @@ usage_error $N "--resume: takes no value" -- "$trainer" --resume=yes
   --seed 5 --seed=1 >"$work/equals.log" 2>&1 || { failed=$((failed + 1)); cat "$work/equals.log"; }
 cmp -s "$work/spaced/model.safetensors" "$work/equals/model.safetensors" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: --name=value or a repeated option changed the weights"; }
+
+# --precision bf16 runs bf16 where the CPU has AVX512_BF16 (its flags in /proc/cpuinfo), and
+# elsewhere fp32 with one line on stderr saying so; the summary, the report and the metadata of
+# model.safetensors record what ran.
+metadata() {  # metadata FILE KEY: the value of KEY in a safetensors file's __metadata__
+  /usr/bin/python3 -c "
+import json, struct, sys
+with open(sys.argv[1], 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    print(json.loads(f.read(n)).get('__metadata__', {}).get(sys.argv[2], '(none)'))
+" "$1" "$2"
+}
+check() {  # check DESCRIPTION command...: counts the command's success
+  local what=$1
+  shift
+  "$@" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: $what"; }
+}
+differ() { ! cmp -s "$1" "$2"; }
+if grep -qw avx512_bf16 /proc/cpuinfo; then used=bf16; else used=fp32; fi
+echo "this CPU runs --precision bf16 as $used"
+"$trainer" --data "$work/data" --out "$work/bf16" --threads 2 --epochs 1 --batch-size 10 \
+  --seed 1 --precision bf16 >"$work/bf16.log" 2>"$work/bf16.err" ||
+  { failed=$((failed + 1)); cat "$work/bf16.log" "$work/bf16.err"; }
+check "fp32 run: no 'precision  fp32' line" grep -qx "precision  fp32" "$work/spaced.log"
+check "fp32 run: conv_precision in model.safetensors is not fp32" \
+  [ "$(metadata "$work/spaced/model.safetensors" conv_precision)" = fp32 ]
+check "bf16 run: conv_precision in model.safetensors is not $used" \
+  [ "$(metadata "$work/bf16/model.safetensors" conv_precision)" = $used ]
+if [ $used = bf16 ]; then
+  check "bf16 run: no 'precision  bf16' line" grep -q "^precision  bf16 conv operands" "$work/bf16.log"
+  check "bf16 run: the report does not say bf16" grep -q "epoch(s), bf16 " "$work/bf16.log"
+  check "bf16 run: something on stderr: $(cat "$work/bf16.err")" [ ! -s "$work/bf16.err" ]
+  check "bf16 run: the same weights as fp32" \
+    differ "$work/spaced/model.safetensors" "$work/bf16/model.safetensors"
+else
+  check "bf16 on a CPU without it: not the one line expected on stderr: $(cat "$work/bf16.err")" \
+    [ "$(cat "$work/bf16.err")" = "ctnn_noise2noise: --precision bf16: this CPU has no AVX512_BF16 instructions; running in fp32" ]
+  check "bf16 on a CPU without it: the summary does not say fp32" \
+    grep -q "^precision  fp32 (--precision bf16 asked for" "$work/bf16.log"
+  check "bf16 on a CPU without it: other weights than fp32" \
+    cmp -s "$work/spaced/model.safetensors" "$work/bf16/model.safetensors"
+fi
+# Resumed in another precision: both recorded, in order (where the CPU runs bf16).
+"$trainer" --data "$work/data" --out "$work/spaced" --threads 2 --epochs 2 --batch-size 10 \
+  --seed 1 --precision bf16 --resume >"$work/resumed.log" 2>&1 ||
+  { failed=$((failed + 1)); cat "$work/resumed.log"; }
+expected=$([ $used = bf16 ] && echo fp32+bf16 || echo fp32)
+check "resumed in bf16: conv_precision is not $expected" \
+  [ "$(metadata "$work/spaced/model.safetensors" conv_precision)" = "$expected" ]
+if [ $used = bf16 ]; then
+  check "resumed in bf16: the change is not reported" \
+    grep -q "^resumed .* (trained in fp32 so far, continuing in bf16)\$" "$work/resumed.log"
+fi
+# The denoise tool: the same, on the validation images.
+"$denoise" --checkpoint "$work/bf16/model.safetensors" --threads 2 --precision bf16 \
+  --output "$work/bf16/val.npy" "$work/data/val_input.npy" >/dev/null 2>"$work/denoise_bf16.err" ||
+  { failed=$((failed + 1)); cat "$work/denoise_bf16.err"; }
+"$denoise" --checkpoint "$work/bf16/model.safetensors" --threads 2 \
+  --output "$work/bf16/val32.npy" "$work/data/val_input.npy" >/dev/null 2>&1 ||
+  failed=$((failed + 1))
+if [ $used = bf16 ]; then
+  check "denoise --precision bf16: something on stderr: $(cat "$work/denoise_bf16.err")" \
+    [ ! -s "$work/denoise_bf16.err" ]
+  check "denoise --precision bf16: the same output as fp32" \
+    differ "$work/bf16/val.npy" "$work/bf16/val32.npy"
+else
+  check "denoise --precision bf16 without it: not the one line expected on stderr" \
+    [ "$(cat "$work/denoise_bf16.err")" = "ctnn_denoise: --precision bf16: this CPU has no AVX512_BF16 instructions; running in fp32" ]
+  check "denoise --precision bf16 without it: another output than fp32" \
+    cmp -s "$work/bf16/val.npy" "$work/bf16/val32.npy"
+fi
+
 expect 1 "$work/nope: data directory does not exist" -- "$trainer" --data "$work/nope" --out "$work/o1"
 expect 1 "wrong/train_input.npy: expected uint8 N x 3 x 32 x 32 images, found shape \(100, 3, 64, 64\)" -- "$trainer" --data "$work/wrong" --out "$work/o2"
 [ ! -e "$work/o2/model.safetensors" ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: output written after an error"; }
 expect 0 "Usage: ctnn_denoise" -- "$denoise" --help
+D=ctnn_denoise
+usage_error $D "--precision: expected fp32 or bf16, got 'half'" -- \
+  "$denoise" --checkpoint "$work/x.safetensors" --precision half "$work/x.png"
+usage_error $D "--conv: expected auto or direct, got 'fast'" -- \
+  "$denoise" --checkpoint "$work/x.safetensors" --conv fast "$work/x.png"
 expect 2 "--checkpoint FILE is required" -- "$denoise" "$work/x.png"
 expect 1 "$work/none.safetensors: no such file" -- "$denoise" --checkpoint "$work/none.safetensors" "$work/x.png"
 expect 1 "val_input.npy: not a safetensors file" -- "$denoise" --checkpoint "$work/data/val_input.npy" "$work/x.png"
