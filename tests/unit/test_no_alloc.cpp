@@ -19,6 +19,9 @@
 // and moments, buffers) must also be byte-identical on 1 and 2 threads, with the thread cap
 // checked inside each run: that check shares this program because it trains the same networks
 // (no template instantiation added, so no compile time).
+//
+// Both checks run again with the conv kernels in bf16 (set_conv_precision(Precision::bf16)),
+// where the CPU has AVX512_BF16; elsewhere they WARN that the bf16 kernels were not exercised.
 
 #include <dlfcn.h>
 
@@ -45,6 +48,7 @@
 
 #include "ctnn/ctnn.hpp"
 #include "ctnn/kernels/parallel.hpp"
+#include "ctnn/kernels/precision.hpp"
 #include "ctnn/layers/batch_norm2d.hpp"
 #include "ctnn/models/dncnn.hpp"
 #include "ctnn/models/unet.hpp"
@@ -465,6 +469,22 @@ RunBytes training_bytes(int threads, std::size_t batch) {
   return run;
 }
 
+/// Runs the conv kernels in bf16 for one scope (fp32 again after it). Whether they can:
+/// bf16_available(), which WARNs where they cannot.
+struct Bf16Scope {
+  Bf16Scope() { set_conv_precision(Precision::bf16); }
+  ~Bf16Scope() { set_conv_precision(Precision::fp32); }
+  Bf16Scope(const Bf16Scope&) = delete;
+  Bf16Scope& operator=(const Bf16Scope&) = delete;
+};
+bool bf16_available() {
+  if (!bf16_supported())
+    WARN(
+        "bf16 kernels NOT exercised: this CPU has no AVX512_BF16 (ctnn::bf16_supported() is "
+        "false); the bf16 training steps were skipped");
+  return bf16_supported();
+}
+
 /// Trains `Net` on one thread and on two; the bytes must be the same.
 template <class Net>
 void check_same_bytes_on_1_and_2_threads(std::size_t batch) {
@@ -547,6 +567,24 @@ TEST_CASE("no heap allocation in training steps after the first", "[no_alloc]") 
   set_num_threads(0);
 }
 
+TEST_CASE("no heap allocation in bf16 training steps after the first", "[no_alloc][bf16]") {
+  if (!bf16_available()) return;
+  Bf16Scope bf16;
+  REQUIRE(conv_runs_bf16());
+  for (int threads : {1, 2}) {
+    INFO("threads " << threads);
+    set_num_threads(threads);
+    check_no_allocation_after_first_step<Final>(3, 4);
+    check_no_allocation_after_first_step<Initial>(5, 4);
+    check_no_allocation_after_first_step<WithBatchNorm>(4, 4);
+    check_no_allocation_after_first_step<WithPooling>(5, 4);  // stride 4: im2col, col2im
+    check_no_allocation_after_first_step<models::UNet<>>(2, 4);
+    check_no_allocation_after_first_step<models::DnCNN<>>(2, 4);
+    check_no_allocation_after_first_step<Final>(3, 4, UseAdam{}, Backward::parameters_only);
+  }
+  set_num_threads(0);
+}
+
 TEST_CASE("no heap allocation in SGD training steps after the first", "[no_alloc]") {
   for (int threads : {1, 2}) {
     INFO("threads " << threads);
@@ -575,6 +613,27 @@ TEST_CASE("training steps give the same bytes on 1 and 2 threads", "[threads]") 
     check_same_bytes_on_1_and_2_threads<WithBatchNorm>(4);
   }
   SECTION("max pooling, leaky ReLU") {
+    check_same_bytes_on_1_and_2_threads<WithPooling>(3);
+  }
+  SECTION("U-Net") {
+    check_same_bytes_on_1_and_2_threads<models::UNet<>>(2);
+  }
+  SECTION("DnCNN") {
+    check_same_bytes_on_1_and_2_threads<models::DnCNN<>>(2);
+  }
+}
+
+TEST_CASE("bf16 training steps give the same bytes on 1 and 2 threads", "[threads][bf16]") {
+  if (!bf16_available()) return;
+  Bf16Scope bf16;
+  REQUIRE(conv_runs_bf16());
+  SECTION("the course's initial model") {
+    check_same_bytes_on_1_and_2_threads<Initial>(3);
+  }
+  SECTION("the course's final model") {
+    check_same_bytes_on_1_and_2_threads<Final>(2);
+  }
+  SECTION("max pooling, leaky ReLU, a stride-4 transposed conv") {
     check_same_bytes_on_1_and_2_threads<WithPooling>(3);
   }
   SECTION("U-Net") {

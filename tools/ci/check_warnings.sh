@@ -30,7 +30,9 @@
 #   README's build runs it.
 # - -O0 (CTNN_TESTS_AT_O0): the programs whose compile time at -O1 far exceeds what their tests
 #   lose unoptimised (measured 2026-12-02 under ASan+UBSan, compile at -O1 -> -O0, test at -O1
-#   -> -O0): test_golden_layers (13 conv geometries) 320 -> 54 s, test 0.1 -> 0.4 s;
+#   -> -O0): test_golden_layers (13 conv geometries) 320 -> 54 s, test 0.1 -> 0.4 s; test_bf16
+#   (14 conv geometries and the final model) 306 -> 29 s, test 22 -> 69 s where the CPU has
+#   AVX512_BF16 and 6 s where it has not (only the rounding table and the fp32 fallback run);
 #   test_gradients 132 -> 12 s, test 2 -> 19 s; test_bad_input 101 -> 36 s; test_batch_norm
 #   85 -> 45 s; test_optimizer 85 -> 27 s; the others 2-4x faster, their tests within 3 s. The
 #   sanitizers check the same accesses unoptimised. Left at -O1 because their tests are
@@ -42,7 +44,7 @@ check_only=(test_no_alloc compile_cost_final_model roundtrip test_kernels_scalar
 at_o0=(test_golden_layers test_golden_residual test_bad_input test_batch_norm test_gradient_check
   test_gradients test_initialization test_kernels_elementwise test_kernels_pooling
   test_max_pool2d_leaky_relu test_npy test_optimizer test_shard test_image test_max_pool2d
-  test_noise test_pair_batches test_train_options)
+  test_noise test_pair_batches test_train_options test_bf16)
 # CTNN_RUN_COMPILE_FAIL=0 builds only: check_sanitizers.sh runs the compile-fail cases itself,
 # beside the ASan tests (the cases take one core at a time; the tests use the other).
 set -euo pipefail
