@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "ctnn/kernels/conv_geometry.hpp"
+
 namespace conv_check {
 
 /// n uniform values in [-1, 1), the same for the same seed.
@@ -36,6 +38,35 @@ inline double rel_err(const std::vector<float>& got, const std::vector<double>& 
     err = std::max(err, std::abs(double(got[i]) - ref[i]));
   }
   return err / scale;
+}
+
+/// The geometry of a conv with these arguments on h x w.
+constexpr ctnn::kernels::ConvGeometry conv(int ci, int co, int k, int s, int p, int d, int h,
+                                           int w) {
+  return {ci,
+          co,
+          k,
+          s,
+          p,
+          d,
+          h,
+          w,
+          ctnn::kernels::conv_out_size(h, k, s, p, d),
+          ctnn::kernels::conv_out_size(w, k, s, p, d)};
+}
+/// The geometry a ConvTranspose2d<ci, co, k, s, p, op, d> on h x w uses.
+constexpr ctnn::kernels::ConvGeometry conv_t(int ci, int co, int k, int s, int p, int op, int d,
+                                             int h, int w) {
+  return {co,
+          ci,
+          k,
+          s,
+          p,
+          d,
+          ctnn::kernels::conv_transpose_out_size(h, k, s, p, op, d),
+          ctnn::kernels::conv_transpose_out_size(w, k, s, p, op, d),
+          h,
+          w};
 }
 
 }  // namespace conv_check

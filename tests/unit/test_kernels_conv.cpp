@@ -24,31 +24,8 @@ using ctnn::kernels::ConvGeometry;
 
 namespace {
 
-constexpr ConvGeometry conv(int ci, int co, int k, int s, int p, int d, int h, int w) {
-  return {ci,
-          co,
-          k,
-          s,
-          p,
-          d,
-          h,
-          w,
-          ctnn::kernels::conv_out_size(h, k, s, p, d),
-          ctnn::kernels::conv_out_size(w, k, s, p, d)};
-}
-/// The geometry a ConvTranspose2d<ci, co, k, s, p, op, d> on h x w uses.
-constexpr ConvGeometry conv_t(int ci, int co, int k, int s, int p, int op, int d, int h, int w) {
-  return {co,
-          ci,
-          k,
-          s,
-          p,
-          d,
-          ctnn::kernels::conv_transpose_out_size(h, k, s, p, op, d),
-          ctnn::kernels::conv_transpose_out_size(w, k, s, p, op, d),
-          h,
-          w};
-}
+using conv_check::conv;
+using conv_check::conv_t;
 
 template <ConvGeometry G>
 void check_passes(std::size_t n) {
