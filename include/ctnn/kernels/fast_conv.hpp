@@ -89,7 +89,7 @@ class FastConv {
       }
     }
     float* ap = apack_.reserve(P1::apack_size);
-    P1::pack_a([&](int m, int k) { return w[std::size_t(m) * Kdim + k]; }, ap);
+    P1::pack_a(forward_a(w), ap);
     const std::size_t nc = std::min(n, chunk1);
     float* in = in_.reserve(nc * P1::in_stride);
     for (std::size_t c0 = 0; c0 < n; c0 += nc) {
@@ -118,13 +118,7 @@ class FastConv {
     const std::size_t nc = std::min(n, chunk2);
     float* in = in_.reserve(nc * P2::in_stride);
     if constexpr (flat_bwd) {
-      // A(ci, (co, tap)) = w[co][ci][flipped tap]
-      P2::pack_a(
-          [&](int m, int k) {
-            const int co = k / KK, t = k % KK;
-            return w[(std::size_t(co) * Cin + m) * KK + (KK - 1 - t)];
-          },
-          ap);
+      P2::pack_a(full_conv_a(w), ap);
       for (std::size_t c0 = 0; c0 < n; c0 += nc) {
         const std::size_t cn = std::min(nc, n - c0);
         const float* dys = dy + c0 * G.out_size();
@@ -136,7 +130,7 @@ class FastConv {
       }
     } else {
       // dcol(k, q) = sum_co w[co][k] dy[co][q], then scatter-add the columns into dx.
-      P2::pack_a([&](int m, int k) { return w[std::size_t(k) * Kdim + m]; }, ap);
+      P2::pack_a(transposed_a(w), ap);
       float* col = aux_.reserve(nc * col2_stride);
       for (std::size_t c0 = 0; c0 < n; c0 += nc) {
         const std::size_t cn = std::min(nc, n - c0);
@@ -171,6 +165,24 @@ class FastConv {
   }
 
  private:
+  // The A operands of the flat GEMMs, as functions a(m, k) of the weights (fp32 and bf16 pack
+  // the same values).
+  /// Forward: A(co, (ci, tap)) = w[co][ci][tap].
+  static auto forward_a(const float* w) {
+    return [w](int m, int k) { return w[std::size_t(m) * Kdim + k]; };
+  }
+  /// Backward-data as the full conv: A(ci, (co, tap)) = w[co][ci][flipped tap].
+  static auto full_conv_a(const float* w) {
+    return [w](int m, int k) {
+      const int co = k / KK, t = k % KK;
+      return w[(std::size_t(co) * Cin + m) * KK + (KK - 1 - t)];
+    };
+  }
+  /// Backward-data through im2col columns: A((ci, tap), co) = w[co][(ci, tap)].
+  static auto transposed_a(const float* w) {
+    return [w](int m, int k) { return w[std::size_t(k) * Kdim + m]; };
+  }
+
 #ifdef CTNN_BF16_TARGET
   using B1 = FlatConvBf16<F1>;
   using B2 = FlatConvBf16<F2>;
@@ -188,7 +200,7 @@ class FastConv {
 
   void forward_bf16(const float* x, const float* w, const float* b, float* y, std::size_t n) {
     auto* ap = as<std::uint32_t>(apack_.reserve(floats<std::uint32_t>(B1::apack_size)));
-    B1::pack_a([&](int m, int k) { return w[std::size_t(m) * Kdim + k]; }, ap);
+    B1::pack_a(forward_a(w), ap);
     const std::size_t nc = std::min(n, chunk1);
     float* in = in_.reserve(nc * P1::in_stride);
     auto* pairs = as<std::uint32_t>(bf16_in_.reserve(floats<std::uint32_t>(nc * B1::pair_stride)));
@@ -215,19 +227,14 @@ class FastConv {
       });
     };
     if constexpr (flat_bwd) {
-      B2::pack_a(
-          [&](int m, int k) {
-            const int co = k / KK, t = k % KK;
-            return w[(std::size_t(co) * Cin + m) * KK + (KK - 1 - t)];
-          },
-          ap);
+      B2::pack_a(full_conv_a(w), ap);
       for (std::size_t c0 = 0; c0 < n; c0 += nc) {
         const std::size_t cn = std::min(nc, n - c0);
         pad_dy(dy + c0 * G.out_size(), cn, span - P);
         B2::forward(ap, pairs, nullptr, dx + c0 * G.in_size(), G.in_size(), cn);
       }
     } else {
-      B2::pack_a([&](int m, int k) { return w[std::size_t(k) * Kdim + m]; }, ap);
+      B2::pack_a(transposed_a(w), ap);
       float* col = aux_.reserve(nc * col2_stride);
       for (std::size_t c0 = 0; c0 < n; c0 += nc) {
         const std::size_t cn = std::min(nc, n - c0);
