@@ -18,6 +18,15 @@ cmake --build build -j2 --target ctnn_build_dataset ctnn_noise2noise ctnn_denois
 photos="${CTNN_CACHE:-$HOME/.cache/ctnn}/photos"
 data="${CTNN_DATA:-data/photos}"
 bash tools/data/fetch_photos.sh
+# A data set built before the defaults became the course's (texture-following noise, tiles by
+# detail) in the default place is built again: its manifest lacks the new noise's parameters or
+# --detail course. (A directory given in CTNN_DATA is the user's: it is used as it is.)
+if [ -z "${CTNN_DATA:-}" ] && [ -f "$data/manifest.json" ] && ! { grep -q '"detail": "course"' "$data/manifest.json" &&
+  grep -q '"course_noise": {"amplitude"' "$data/manifest.json"; }; then
+  echo "run_denoiser: $data was built with the earlier defaults (course-flat noise or" \
+    "--detail any); building it again with the current ones"
+  rm -f "$data/val_target.npy"
+fi
 if [ ! -f "$data/val_target.npy" ]; then
   build/examples/noise2noise/ctnn_build_dataset --photos "$photos" --out "$data"
 fi

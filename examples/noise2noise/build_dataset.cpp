@@ -79,9 +79,11 @@ void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>&
   add_value(app, "--val", "N", o.build.val_count, integer<std::size_t>(1),
             "validation pairs (default 1000)");
   add_value(app, "--noise", "MODEL", o.build.noise, n2n::parse_noise_model,
-            "course (default: mimics the course's noise statistics),\n"
-            "course-texture (the same, its strength following the clean\n"
-            "image's local texture and intensity as the course's does),\n"
+            "course (default: mimics the course's noise statistics, its strength\n"
+            "following the clean image's local texture and intensity as the\n"
+            "course's does; course-texture is its earlier name),\n"
+            "course-flat (the earlier default: the same strength on flat and\n"
+            "textured areas),\n"
             "gaussian:SIGMA, gaussian:MIN-MAX (blind: sigma drawn per image\n"
             "uniformly from [MIN, MAX], e.g. the Noise2Noise paper's 0-50) or\n"
             "poisson:PEAK (0..255 scale; peak = photons at white)");
@@ -106,11 +108,20 @@ void add_options(CLI::App& app, Options& o, std::pair<std::size_t, std::size_t>&
         if (text == "course") return n2n::TileDetail::course;
         throw std::invalid_argument("expected any or course, got '" + text + "'");
       },
-      "which tiles each split draws: any (default: every kept tile alike) or\n"
-      "course (by detail, a quarter in each of 18-24, 24-27, 27-32.5,\n"
-      "32.5-43.5, so the quartiles are the course's 24 / 27 / 32.5; detail =\n"
-      "mean abs. difference of neighbouring values, across plus down; a bin\n"
-      "short of tiles draws them again, turned, then repeated)");
+      "which tiles each split draws: course (default: by detail, a quarter in\n"
+      "each of 18-24, 24-27, 27-32.5, 32.5-43.5, so the quartiles are the\n"
+      "course's 24 / 27 / 32.5; detail = mean abs. difference of neighbouring\n"
+      "values, across plus down; a bin short of tiles draws them again,\n"
+      "turned, then repeated) or any (every kept tile alike: the earlier\n"
+      "default)");
+  add_value(
+      app, "--train-photos", "N", o.build.train_photos,
+      [](const std::string& text) {
+        return std::optional(n2n::cli::parse_integer<std::size_t>(text, 1));
+      },
+      "use only N of the training photos (the first N in the split's seeded\n"
+      "order: N photos are part of any larger N); the validation photos stay\n"
+      "the same (default: all)");
   add_value(app, "--stats", "DIR", o.stats, text<fs::path>(),
             "only print the noise statistics of DIR/val_input.npy against\n"
             "DIR/val_target.npy (e.g. the course's data converted by "
@@ -169,14 +180,16 @@ int build(const Options& o) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  std::size_t train_photos = 0, val_photos = 0, cut = 0, kept = 0;
+  std::size_t train_photos = 0, val_photos = 0, left_out = 0, cut = 0, kept = 0;
   for (const auto& p : ds.photos) {
-    (p.validation ? val_photos : train_photos) += 1;
+    (p.left_out ? left_out : p.validation ? val_photos : train_photos) += 1;
+    if (p.left_out) continue;
     cut += p.tiles_cut;
     kept += p.tiles_kept;
   }
-  std::printf("photos: %zu (%zu train, %zu validation) from %s\n", ds.photos.size(), train_photos,
-              val_photos, o.build.photos.string().c_str());
+  std::printf("photos: %zu (%zu train, %zu validation", ds.photos.size(), train_photos, val_photos);
+  if (left_out > 0) std::printf(", %zu left out by --train-photos", left_out);
+  std::printf(") from %s\n", o.build.photos.string().c_str());
   std::printf(
       "tiles: %zu cut, %zu kept after dropping near-flat ones (%zu train, %zu validation)\n", cut,
       kept, ds.train_available, ds.val_available);

@@ -2,11 +2,13 @@
 /// \file
 /// Noise models that turn a clean uint8 RGB tile into a noisy one, deterministically from a
 /// seed: Gaussian(sigma), blind Gaussian (sigma drawn per image from a range, as the
-/// Noise2Noise paper trains), Poisson(peak) and the default "course-like" model, which mimics the
-/// statistics of the EE-559 Noise2Noise pairs (see docs/data.md for the model and the numbers
-/// it reaches). The random numbers are our own (splitmix64, polar-method normals, Poisson by
-/// multiplication or PTRS), never std:: distributions, whose output differs between standard
-/// libraries; so a seed gives the same data set everywhere.
+/// Noise2Noise paper trains), Poisson(peak), and two course-like models that mimic the statistics
+/// of the EE-559 Noise2Noise pairs: the default `course`, whose strength follows the clean
+/// image's texture and intensity as the course's does, and the earlier `course-flat` (see
+/// docs/data.md for the models and the numbers they reach). The random numbers are our own
+/// (splitmix64, polar-method normals, Poisson by multiplication or PTRS), never std::
+/// distributions, whose output differs between standard libraries; so a seed gives the same data
+/// set everywhere.
 
 #include <algorithm>
 #include <cctype>
@@ -44,13 +46,15 @@ struct PoissonNoise {
   double peak = 30.0;
 };
 
-/// The course-like noise. Per image: a fraction `keep` of the pixels is left unchanged, drawn
-/// uniformly in [keep_min, keep_max], and a perturbation strength sigma in [sigma_min,
-/// sigma_max]. Each other pixel gets a luma perturbation shared by its three channels plus a
-/// smaller independent one per channel (std ratio `chroma_ratio`, which sets the channels'
-/// correlation to 1 / (1 + ratio^2)), scaled by a gain that grows with the clean value (dark
-/// pixels are perturbed less), then rounded and clipped to 0..255.
-struct CourseNoise {
+/// The first course-like noise (`course-flat`; the default `course` until issue 16): its
+/// strength is the same on flat and textured areas, unlike the course's. Per image: a fraction
+/// `keep` of the pixels is left unchanged, drawn uniformly in [keep_min, keep_max], and a
+/// perturbation strength sigma in [sigma_min, sigma_max]. Each other pixel gets a luma perturbation
+/// shared by its three channels plus a smaller independent one per channel (std ratio
+/// `chroma_ratio`, which sets the channels' correlation to 1 / (1 + ratio^2)), scaled by a gain
+/// that grows with the clean value (dark pixels are perturbed less), then rounded and clipped to
+/// 0..255.
+struct CourseFlatNoise {
   double keep_min = 0.12;
   double keep_max = 0.67;
   double sigma_min = 28.0;
@@ -65,7 +69,8 @@ struct CourseNoise {
   }
 };
 
-/// The texture-following course-like noise (`course-texture`): its strength follows the clean
+/// The course-like noise (`course`, the default; named `course-texture` before it became the
+/// default, and still read under that name): its strength follows the clean
 /// image's local texture and intensity as measured on the course's pairs (issue 16,
 /// docs/data.md). Per pixel, with L the clean luma (mean of the three channels) and s the
 /// standard deviation of L over the pixel's 3 x 3 neighbourhood cut to the tile (4 pixels at a
@@ -103,10 +108,11 @@ struct CourseTextureNoise {
   }
 };
 
-using NoiseModel =
-    std::variant<CourseNoise, GaussianNoise, PoissonNoise, BlindGaussianNoise, CourseTextureNoise>;
+using NoiseModel = std::variant<CourseFlatNoise, GaussianNoise, PoissonNoise, BlindGaussianNoise,
+                                CourseTextureNoise>;
 
-/// Parses "course", "course-texture", "gaussian:SIGMA", "gaussian:MIN-MAX" (blind: sigma per image
+/// Parses "course" (the texture-following model; "course-texture" is its earlier name),
+/// "course-flat", "gaussian:SIGMA", "gaussian:MIN-MAX" (blind: sigma per image
 /// in [MIN, MAX], 0 <= MIN < MAX) or "poisson:PEAK"; throws std::invalid_argument with the accepted
 /// forms otherwise.
 inline NoiseModel parse_noise_model(std::string_view spec) {
@@ -131,8 +137,8 @@ inline NoiseModel parse_noise_model(std::string_view spec) {
                                   "'");
     return value;
   };
-  if (spec == "course") return CourseNoise{};
-  if (spec == "course-texture") return CourseTextureNoise{};
+  if (spec == "course" || spec == "course-texture") return CourseTextureNoise{};
+  if (spec == "course-flat") return CourseFlatNoise{};
   if (spec.starts_with("gaussian:")) {
     const std::string rest(spec.substr(9));
     const auto dash = rest.find('-');
@@ -146,11 +152,11 @@ inline NoiseModel parse_noise_model(std::string_view spec) {
   }
   if (spec.starts_with("poisson:")) return PoissonNoise{positive_after("poisson:")};
   throw std::invalid_argument("unknown noise '" + std::string(spec) +
-                              "' (expected course, course-texture, gaussian:SIGMA, "
+                              "' (expected course, course-flat, gaussian:SIGMA, "
                               "gaussian:MIN-MAX or poisson:PEAK)");
 }
 
-/// The model as parse_noise_model reads it back ("course", "course-texture", "gaussian:25",
+/// The model as parse_noise_model reads it back ("course", "course-flat", "gaussian:25",
 /// "gaussian:0-50", "poisson:30").
 inline std::string noise_model_name(const NoiseModel& model) {
   const auto number = [](double v) {
@@ -159,8 +165,8 @@ inline std::string noise_model_name(const NoiseModel& model) {
     if (!s.empty() && s.back() == '.') s.pop_back();
     return s;
   };
-  if (std::holds_alternative<CourseNoise>(model)) return "course";
-  if (std::holds_alternative<CourseTextureNoise>(model)) return "course-texture";
+  if (std::holds_alternative<CourseTextureNoise>(model)) return "course";
+  if (std::holds_alternative<CourseFlatNoise>(model)) return "course-flat";
   if (const auto* g = std::get_if<GaussianNoise>(&model)) return "gaussian:" + number(g->sigma);
   if (const auto* b = std::get_if<BlindGaussianNoise>(&model))
     return "gaussian:" + number(b->sigma_min) + "-" + number(b->sigma_max);
@@ -311,8 +317,8 @@ inline void clean_luma_local_var(const std::uint8_t* clean, std::size_t height, 
 
 /// Writes a noisy copy of a clean 3 x H x W tile (`plane` = H * W pixels per channel) to
 /// `noisy`, drawing from `rng`. `clean` and `noisy` must not overlap. `width` is W, which only
-/// the course-texture model needs (its strength follows each pixel's neighbourhood); 0 means a
-/// square tile, W = H = sqrt(plane).
+/// the course (texture-following) model needs (its strength follows each pixel's neighbourhood); 0
+/// means a square tile, W = H = sqrt(plane).
 inline void add_noise(const NoiseModel& model, const std::uint8_t* clean, std::uint8_t* noisy,
                       std::size_t plane, NoiseRng& rng, std::size_t width = 0) {
   constexpr std::size_t channels = 3;
@@ -369,7 +375,7 @@ inline void add_noise(const NoiseModel& model, const std::uint8_t* clean, std::u
     }
     return;
   }
-  const CourseNoise& c = std::get<CourseNoise>(model);
+  const CourseFlatNoise& c = std::get<CourseFlatNoise>(model);
   const double keep = rng.uniform(c.keep_min, c.keep_max);
   const double sigma = rng.uniform(c.sigma_min, c.sigma_max);
   // Split sigma between the shared and the per-channel parts so each channel's std is sigma.

@@ -67,7 +67,8 @@ struct PhotoDatasetOptions {
   std::filesystem::path photos;  ///< searched recursively for .jpg, .jpeg, .png
   std::size_t train_count = 50000;
   std::size_t val_count = 1000;
-  NoiseModel noise = CourseNoise{};
+  /// The default is the course-like noise whose strength follows the texture (issue 16).
+  NoiseModel noise = CourseTextureNoise{};
   /// The validation inputs' noise; none: the same model as `noise`. (The Noise2Noise paper
   /// trains on Gaussian noise of sigma in [0, 50] and validates at sigma 25.)
   std::optional<NoiseModel> val_noise;
@@ -83,8 +84,12 @@ struct PhotoDatasetOptions {
   /// At least this share of the photos goes to validation (more if their tiles do not reach
   /// val_count), so validation spans several pictures.
   double val_photo_share = 0.15;
-  /// Which tiles are drawn (TileDetail).
-  TileDetail detail = TileDetail::any;
+  /// Which tiles are drawn (TileDetail); by default as detailed as the course's thumbnails.
+  TileDetail detail = TileDetail::course;
+  /// Use only this many of the training photos (the first in the split's seeded order, so a
+  /// smaller set is part of every larger one), the others left out; the validation photos stay
+  /// the same. For measuring how PSNR moves with the number of photos (docs/data.md).
+  std::optional<std::size_t> train_photos;
 };
 
 /// One source photo and what it gave.
@@ -96,6 +101,7 @@ struct PhotoSource {
   std::size_t tiles_kept = 0;        ///< after dropping near-flat ones
   std::size_t tiles_used = 0;        ///< in the written data set
   bool validation = false;
+  bool left_out = false;  ///< a training photo left out by train_photos
 };
 
 using ImageBatch = xt::xtensor<std::uint8_t, 4>;
@@ -148,7 +154,10 @@ enum Stream : std::uint64_t {
   pick_stream,
   train_noise_a,
   train_noise_b,
-  val_noise
+  val_noise,
+  // The validation tiles' draws, apart from the training tiles': leaving training photos out
+  // (train_photos) leaves the validation pairs byte for byte the same.
+  val_pick_stream
 };
 
 inline void shuffle(std::vector<std::size_t>& v, NoiseRng& rng) {
@@ -333,6 +342,15 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
       ds.train_available += ds.photos[p].tiles_kept;
     }
   }
+  if (opt.train_photos) {
+    if (*opt.train_photos == 0) throw std::invalid_argument("train_photos must be at least 1");
+    for (std::size_t i = std::min(*opt.train_photos, train_photos.size()); i < train_photos.size();
+         ++i) {
+      ds.photos[train_photos[i]].left_out = true;
+      ds.train_available -= ds.photos[train_photos[i]].tiles_kept;
+    }
+    train_photos.resize(std::min(*opt.train_photos, train_photos.size()));
+  }
   std::sort(val_photos.begin(), val_photos.end());
   std::sort(train_photos.begin(), train_photos.end());
   const std::size_t total = ds.train_available + ds.val_available;
@@ -360,10 +378,11 @@ inline PhotoDataset build_photo_dataset(const PhotoDatasetOptions& opt) {
                                                "training", pick_rng)
                 : detail::pick_tiles(tiles_of_photo, train_photos, opt.train_count,
                                      ds.train_orientations, pick_rng);
+  NoiseRng val_pick_rng = stream_rng(opt.seed, detail::val_pick_stream, 0);
   detail::SplitTiles val =
       by_detail ? detail::pick_tiles_by_detail(tiles_of_photo, val_photos, opt.val_count,
-                                               "validation", pick_rng)
-                : detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, 1, pick_rng);
+                                               "validation", val_pick_rng)
+                : detail::pick_tiles(tiles_of_photo, val_photos, opt.val_count, 1, val_pick_rng);
   tiles_of_photo.clear();
   if (by_detail) ds.train_orientations = std::min(train.max_uses, tile_orientations);
   ds.train_distinct = train.distinct;
@@ -466,14 +485,14 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
   j += "  \"noise\": " + json_string(noise_model_name(opt.noise)) + ",\n";
   j += "  \"val_noise\": " + json_string(noise_model_name(opt.val_noise.value_or(opt.noise))) +
        ",\n";
-  if (const auto* c = std::get_if<CourseNoise>(&opt.noise))
-    j += "  \"course_noise\": {\"keep\": [" + json_number(c->keep_min) + ", " +
+  if (const auto* c = std::get_if<CourseFlatNoise>(&opt.noise))
+    j += "  \"course_flat_noise\": {\"keep\": [" + json_number(c->keep_min) + ", " +
          json_number(c->keep_max) + "], \"sigma\": [" + json_number(c->sigma_min) + ", " +
          json_number(c->sigma_max) + "], \"chroma_ratio\": " + json_number(c->chroma_ratio) +
          ", \"gain_at_black\": " + json_number(c->gain_at_black) +
          ", \"gain_ramp\": " + json_number(c->gain_ramp) + "},\n";
   if (const auto* c = std::get_if<CourseTextureNoise>(&opt.noise))
-    j += "  \"course_texture_noise\": {\"amplitude\": " + json_number(c->amplitude) +
+    j += "  \"course_noise\": {\"amplitude\": " + json_number(c->amplitude) +
          ", \"texture_offset\": " + json_number(c->texture_offset) +
          ", \"texture_power\": " + json_number(c->texture_power) +
          ", \"texture_cap\": " + json_number(c->texture_cap) +
@@ -484,6 +503,12 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
        std::to_string(opt.max_short_side) + "],\n";
   j += "  \"min_tile_std\": " + json_number(opt.min_tile_std) + ",\n";
   j += "  \"detail\": " + json_string(tile_detail_name(opt.detail)) + ",\n";
+  if (opt.train_photos) {
+    const auto left_out = std::count_if(ds.photos.begin(), ds.photos.end(),
+                                        [](const PhotoSource& p) { return p.left_out; });
+    j += "  \"train_photos_limit\": " + std::to_string(*opt.train_photos) +
+         ", \"train_photos_left_out\": " + std::to_string(left_out) + ",\n";
+  }
   const auto quartiles = [&](const std::array<double, 3>& q) {
     return "[" + json_number(q[0]) + ", " + json_number(q[1]) + ", " + json_number(q[2]) + "]";
   };
@@ -506,7 +531,7 @@ inline std::string photo_dataset_manifest(const PhotoDataset& ds, const PhotoDat
     j += std::string("  \"") + (val ? "val" : "train") + "_photos\": [";
     bool first = true;
     for (const PhotoSource& p : ds.photos) {
-      if (p.validation != val) continue;
+      if (p.validation != val || p.left_out) continue;
       j += first ? "\n" : ",\n";
       first = false;
       std::string factors;

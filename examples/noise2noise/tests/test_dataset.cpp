@@ -86,6 +86,12 @@ PhotoDatasetOptions small_options(const fs::path& photos) {
   o.min_short_side = 96;
   o.max_short_side = 256;
   o.seed = 5;
+  // write_photos' smooth gradients and disks have no tile as detailed as the course's, so these
+  // tests draw any kept tile, and use the flat course-like noise, about 20 dB on any photo (the
+  // default noise follows the texture: on these smooth photos it is much weaker). The defaults
+  // have their own tests below and in test_noise.
+  o.detail = TileDetail::any;
+  o.noise = CourseFlatNoise{};
   return o;
 }
 
@@ -309,7 +315,7 @@ TEST_CASE("the builder writes the course's layout, deterministically, split by p
     const std::string manifest = file_bytes(dir.path / "out1" / "manifest.json");
     CHECK(manifest.find("\"val_photos\"") != std::string::npos);
     CHECK(manifest.find("sub/photo5.JPG") != std::string::npos);
-    CHECK(manifest.find("\"noise\": \"course\"") != std::string::npos);
+    CHECK(manifest.find("\"noise\": \"course-flat\"") != std::string::npos);
   }
 }
 
@@ -494,4 +500,68 @@ TEST_CASE("--detail course names the detail bin its photos leave empty", "[datas
                     Catch::Contains("too few tiles: the training photos have no tile with detail "
                                     "in [") &&
                         Catch::Contains("--detail course needs"));
+}
+
+TEST_CASE("the default data is the course's: texture-following noise, tiles by detail",
+          "[dataset]") {
+  const PhotoDatasetOptions defaults;
+  CHECK(std::holds_alternative<CourseTextureNoise>(defaults.noise));
+  CHECK(defaults.detail == TileDetail::course);
+  CHECK_FALSE(defaults.train_photos);
+}
+
+TEST_CASE("train_photos leaves training photos out and validation exactly as it was", "[dataset]") {
+  TempDir dir("train_photos");
+  for (std::uint64_t i = 0; i < 8; ++i) {
+    const RgbImage img = make_textured_photo(128, 192, i + 11);
+    io::write_png(dir.path / ("textured" + std::to_string(i) + ".png"), int(img.shape()[1]),
+                  int(img.shape()[0]), 3, img.data());
+  }
+  for (const TileDetail detail : {TileDetail::any, TileDetail::course}) {
+    INFO("detail " << tile_detail_name(detail));
+    PhotoDatasetOptions opt = small_options(dir.path);
+    opt.min_short_side = 64;
+    opt.detail = detail;
+    const PhotoDataset all = build_photo_dataset(opt);
+    std::set<std::uint32_t> all_train(all.train_photo.begin(), all.train_photo.end());
+    REQUIRE(all_train.size() >= 4);
+
+    std::set<std::uint32_t> previous;
+    for (const std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(4)}) {
+      INFO("train_photos " << n);
+      opt.train_photos = n;
+      const PhotoDataset some = build_photo_dataset(opt);
+      // Validation: the same photos, tiles and noise, byte for byte.
+      CHECK((some.val_input == all.val_input));
+      CHECK((some.val_target == all.val_target));
+      for (std::size_t p = 0; p < all.photos.size(); ++p)
+        CHECK(some.photos[p].validation == all.photos[p].validation);
+      // Training: exactly n photos, all of them training photos of the full build, and the
+      // smaller sets part of the larger ones.
+      const std::set<std::uint32_t> used(some.train_photo.begin(), some.train_photo.end());
+      CHECK(used.size() == n);
+      std::size_t left_out = 0;
+      for (std::size_t p = 0; p < some.photos.size(); ++p) {
+        left_out += some.photos[p].left_out ? 1 : 0;
+        if (some.photos[p].left_out) CHECK(used.count(std::uint32_t(p)) == 0);
+      }
+      CHECK(left_out == all_train.size() - n);
+      for (std::uint32_t p : used)
+        CHECK(all_train.count(p) == 1);
+      for (std::uint32_t p : previous)
+        CHECK(used.count(p) == 1);
+      previous = used;
+      CHECK(some.train_input.shape()[0] == opt.train_count);
+      // The manifest lists only the photos used and says how many were left out.
+      const std::string manifest = photo_dataset_manifest(some, opt);
+      CHECK(manifest.find("\"train_photos_limit\": " + std::to_string(n) +
+                          ", \"train_photos_left_out\": " + std::to_string(left_out)) !=
+            std::string::npos);
+      for (std::size_t p = 0; p < some.photos.size(); ++p)
+        CHECK((manifest.find('"' + some.photos[p].name + '"') != std::string::npos) ==
+              !some.photos[p].left_out);
+    }
+    opt.train_photos = 0;
+    CHECK_THROWS_WITH(build_photo_dataset(opt), Catch::Contains("train_photos must be at least 1"));
+  }
 }

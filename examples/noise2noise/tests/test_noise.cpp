@@ -89,7 +89,7 @@ std::vector<std::uint8_t> textured_tiles(std::size_t count, std::uint64_t seed) 
 TEST_CASE("noise is a function of the seed, the stream and the index", "[noise]") {
   const auto clean = synthetic_tiles(4, 1);
   for (const NoiseModel& model :
-       {NoiseModel{CourseNoise{}}, NoiseModel{GaussianNoise{20}}, NoiseModel{PoissonNoise{30}},
+       {NoiseModel{CourseFlatNoise{}}, NoiseModel{GaussianNoise{20}}, NoiseModel{PoissonNoise{30}},
         NoiseModel{BlindGaussianNoise{0, 50}}, NoiseModel{CourseTextureNoise{}}}) {
     CHECK(noisy_tiles(model, clean, 7) == noisy_tiles(model, clean, 7));
     CHECK(noisy_tiles(model, clean, 7) != noisy_tiles(model, clean, 8));
@@ -126,14 +126,15 @@ TEST_CASE("the random numbers are pinned: a seed gives the same data set everywh
 }
 
 TEST_CASE("noise models parse from the command-line spelling and print back", "[noise]") {
-  CHECK(std::holds_alternative<CourseNoise>(parse_noise_model("course")));
+  CHECK(std::holds_alternative<CourseTextureNoise>(parse_noise_model("course")));
+  CHECK(std::holds_alternative<CourseTextureNoise>(parse_noise_model("course-texture")));
+  CHECK(std::holds_alternative<CourseFlatNoise>(parse_noise_model("course-flat")));
   CHECK(std::get<GaussianNoise>(parse_noise_model("gaussian:25")).sigma == 25);
   CHECK(std::get<PoissonNoise>(parse_noise_model("poisson:12.5")).peak == 12.5);
   CHECK(noise_model_name(parse_noise_model("gaussian:25")) == "gaussian:25");
   CHECK(noise_model_name(parse_noise_model("poisson:12.5")) == "poisson:12.5");
-  CHECK(noise_model_name(CourseNoise{}) == "course");
-  CHECK(std::holds_alternative<CourseTextureNoise>(parse_noise_model("course-texture")));
-  CHECK(noise_model_name(CourseTextureNoise{}) == "course-texture");
+  CHECK(noise_model_name(CourseTextureNoise{}) == "course");
+  CHECK(noise_model_name(CourseFlatNoise{}) == "course-flat");
   const auto blind = std::get<BlindGaussianNoise>(parse_noise_model("gaussian:0-50"));
   CHECK(blind.sigma_min == 0);
   CHECK(blind.sigma_max == 50);
@@ -148,7 +149,7 @@ TEST_CASE("noise models parse from the command-line spelling and print back", "[
     CHECK_THROWS_AS(parse_noise_model(bad), std::invalid_argument);
   CHECK_THROWS_WITH(
       parse_noise_model("speckle"),
-      Catch::Contains("course, course-texture, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK"));
+      Catch::Contains("course, course-flat, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK"));
   CHECK_THROWS_WITH(parse_noise_model("gaussian:50-10"),
                     Catch::Contains("expected gaussian:MIN-MAX with 0 <= MIN < MAX"));
 }
@@ -238,7 +239,7 @@ TEST_CASE("the course-like noise reaches the course's statistics", "[noise]") {
   // real photos (docs/data.md): they catch a broken model, not the content's influence.
   const std::size_t count = 400;
   const auto clean = synthetic_tiles(count, 11);
-  const auto noisy = noisy_tiles(CourseNoise{}, clean, 12);
+  const auto noisy = noisy_tiles(CourseFlatNoise{}, clean, 12);
   const NoiseStats s = measure_noise(noisy.data(), clean.data(), count, plane);
   INFO(format_noise_stats(s));
   const auto& t = course_noise_targets;
@@ -261,7 +262,7 @@ TEST_CASE("the course-like noise reaches the course's statistics", "[noise]") {
 TEST_CASE("the course-like noise leaves some pixels exactly unchanged, on all channels",
           "[noise]") {
   const auto clean = synthetic_tiles(1, 4);
-  const auto noisy = noisy_tiles(CourseNoise{}, clean, 4);
+  const auto noisy = noisy_tiles(CourseFlatNoise{}, clean, 4);
   std::size_t same = 0;
   for (std::size_t i = 0; i < plane; ++i)
     same += clean[i] == noisy[i] && clean[plane + i] == noisy[plane + i] &&

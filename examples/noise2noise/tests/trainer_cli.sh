@@ -213,7 +213,7 @@ if [ -n "$build_dataset" ]; then
   usage_error $B "--val: expected an integer >= 1, got '-5'" -- "$build_dataset" --val -5
   usage_error $B "--seed: expected an integer >= 0, got 'x'" -- "$build_dataset" --seed x
   usage_error $B "--threads: expected an integer >= 0, got '1.5'" -- "$build_dataset" --threads 1.5
-  usage_error $B "--noise: unknown noise 'pink' \(expected course, course-texture, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK\)" \
+  usage_error $B "--noise: unknown noise 'pink' \(expected course, course-flat, gaussian:SIGMA, gaussian:MIN-MAX or poisson:PEAK\)" \
     -- "$build_dataset" --noise pink
   usage_error $B "--noise: noise 'gaussian:50-0': expected gaussian:MIN-MAX with 0 <= MIN < MAX" \
     -- "$build_dataset" --noise gaussian:50-0
