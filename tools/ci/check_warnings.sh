@@ -22,12 +22,19 @@
 #   allocator forbids), the compile-cost probe (it measures the compiler), and roundtrip (the
 #   PyTorch round trips: they run in the README's build; under ASan+UBSan the same code, the
 #   models' training steps, evaluation mode and the safetensors and .npy files, runs in
-#   test_models, test_golden_models, test_checkpoint and test_npy). Compiled at -O1 with the
+#   test_models, test_checkpoint and test_npy). Compiled at -O1 with the
 #   sanitizers, these three were a quarter of this build's CPU time (1,005 of 4,368 s, measured
 #   2026-12-02 on a loaded machine: test_no_alloc 484 s, roundtrip 488 s). And
 #   test_kernels_scalar: it runs test_kernels_conv's cases on one-lane vectors, the same index
 #   arithmetic that test_kernels_conv runs here under the sanitizers (162 s of CPU at -O1); the
-#   README's build runs it.
+#   README's build runs it. Then test_tiling_models and test_golden_models (measured 2026-12-02
+#   on an AVX-512 machine under a load of 4-8, so compare them with each other: test_tiling,
+#   before its model cases moved to test_tiling_models, took 1,664 s of wall time, the largest
+#   object of this build by far; test_checkpoint 317, test_golden_models 169, test_bf16 at -O0
+#   109, the other 31 objects timed before the run was stopped under 55): test_tiling keeps the tile plan, the padding and the
+#   initial model's tiled pass here, so run_tiled's accesses still run under the sanitizers;
+#   the other models' layers run here in test_models, test_checkpoint and test_sequential, and
+#   the golden values of every layer in test_golden_layers. Both run in the README's build.
 # - -O0 (CTNN_TESTS_AT_O0): the programs whose compile time at -O1 far exceeds what their tests
 #   lose unoptimised (measured 2026-12-02 under ASan+UBSan, compile at -O1 -> -O0, test at -O1
 #   -> -O0): test_golden_layers (13 conv geometries) 320 -> 54 s, test 0.1 -> 0.4 s; test_bf16
@@ -40,7 +47,8 @@
 #   test_checkpoint (2 -> 194 s), first_network (1 -> 45 s), test_sequential (11 s -> over
 #   7 minutes), and by the same measure test_golden_models, the kernels' tests, test_tiling,
 #   test_dataset; test_mse, test_psnr and test_bad_png compile in seconds either way.
-check_only=(test_no_alloc compile_cost_final_model roundtrip test_kernels_scalar)
+check_only=(test_no_alloc compile_cost_final_model roundtrip test_kernels_scalar test_tiling_models
+  test_golden_models)
 at_o0=(test_golden_layers test_golden_residual test_bad_input test_batch_norm test_gradient_check
   test_gradients test_initialization test_kernels_elementwise test_kernels_pooling
   test_max_pool2d_leaky_relu test_npy test_optimizer test_shard test_image test_max_pool2d
