@@ -84,6 +84,10 @@ class ProgressBar {
     std::fflush(out_);
   }
 
+  /// Leaves `d` out of the elapsed time (a validation between two batches), so the rate is
+  /// that of the work counted.
+  void exclude(clock::duration d) { start_ += d; }
+
   /// Ends the bar's line (if anything was drawn).
   void finish() {
     if (style_ == ProgressStyle::bar && drawn_) {

@@ -470,7 +470,10 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
     for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
       const std::uint64_t epoch_rng_state = shuffle_rng.state();
       pairs.shuffle(shuffle_rng);
-      ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ");
+      // Under mpirun, lines: Open MPI gives the ranks a terminal even when the job's output goes
+      // to a file, where a bar redrawn with carriage returns would pile up.
+      ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ",
+                      {}, ranks.size() > 1 ? ProgressStyle::lines : ProgressStyle::automatic);
       const auto t0 = std::chrono::steady_clock::now();
       const double reducing_before = replicas.seconds_reducing();
       const std::size_t images_before = images, steps = nb - skip_batches;
@@ -515,8 +518,9 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
           write_curves();
           bar.finish();
           std::printf("           val PSNR %.2f dB after %zu/%zu batches\n", p.pooled, b + 1, nb);
-          validating +=
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - v0).count();
+          const auto v = std::chrono::steady_clock::now() - v0;
+          bar.exclude(v);
+          validating += std::chrono::duration<double>(v).count();
         }
         if (o.checkpoint_every > 0 && (b + 1) % o.checkpoint_every == 0 && b + 1 < nb)
           save_state(epoch, b + 1, epoch_rng_state);

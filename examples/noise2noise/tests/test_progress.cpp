@@ -92,3 +92,16 @@ TEST_CASE("progress: nothing in style none, and automatic is lines for a file") 
   });
   CHECK(out.empty());
 }
+
+TEST_CASE("progress: a validation between two batches is left out of the rate") {
+  const auto t0 = ProgressBar::clock::now();
+  const auto out = printed([&](std::FILE* f) {
+    ProgressBar bar(10, "", {}, ProgressStyle::lines, f, t0);
+    bar.update_at(t0 + 1s, 1, 10, std::nan(""));
+    bar.exclude(3s);  // a validation from 1 s to 4 s
+    bar.update_at(t0 + 5s, 2, 20, std::nan(""));
+  });
+  const auto lines = lines_of(out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] == "2/10 batches (20 %)  10 img/s  ETA 0m08s");
+}
