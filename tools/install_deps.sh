@@ -12,6 +12,7 @@ packages=(
   libopenblas-dev python3-torch python3-numpy doxygen time
   openmpi-bin libopenmpi-dev  # data-parallel training: ctnn::mpi, its tests (docs/distributed.md)
   procps        # pgrep: example.noise2noise_mpi finds the rank it kills
+  chromium fonts-dejavu-core  # headless: example.noise2noise_report_browser renders the report
   libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes (tools/ci/run_fuzzers.sh)
 )
 

@@ -29,8 +29,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,7 @@
 #include "ctnn/models/noise2noise.hpp"
 #include "ctnn/models/unet.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "tiling.hpp"
 
 namespace fs = std::filesystem;
@@ -181,6 +184,34 @@ struct ModelPlan {
   bool small_tiles;
 };
 
+/// Progress through one input's tiles or images (progress.hpp: a bar on a terminal, a line every
+/// 10 % or every minute elsewhere), shown only for a large input: at least `min_items` of them.
+class InputProgress {
+ public:
+  InputProgress(const fs::path& input, ProgressUnits units, std::size_t min_items)
+      : label_(input.filename().string() + ": "), units_(units), min_items_(min_items) {}
+  InputProgress(const InputProgress&) = delete;
+  InputProgress& operator=(const InputProgress&) = delete;
+  ~InputProgress() {
+    if (bar_) bar_->finish();
+  }
+  void operator()(std::size_t done, std::size_t total) {
+    if (total < min_items_) return;
+    if (!bar_) bar_.emplace(total, label_, units_);
+    bar_->update(done, done);
+  }
+
+ private:
+  std::string label_;
+  ProgressUnits units_;
+  std::size_t min_items_;
+  std::optional<ProgressBar> bar_;
+};
+
+/// Inputs with at least this many tiles or images report their progress: a 1920 x 1080 photo
+/// (144 tiles of 128 x 128 for the course's models), a .npy of 4096 images or more.
+constexpr std::size_t progress_min_tiles = 64, progress_min_images = 4096;
+
 /// The image's RGB planes in [0, 1] (gray as three equal channels).
 RgbPlanes to_planes(const io::Image& img) {
   const int h = int(img.height()), w = int(img.width());
@@ -211,13 +242,18 @@ void denoise_image(Small& small, Large& large, const ModelPlan& plan, const fs::
   const TileGeometry g = plan.geometry;
   const RgbPlanes padded = pad_to_multiple(to_planes(img), g.align);
   RgbPlanes result;
-  if (padded.height >= tile && padded.width >= tile)
-    result = run_tiled(large, padded, g);
-  else if (plan.small_tiles)
-    result = run_tiled(small, padded, g, 32);
-  else
-    result = run_tiled(
-        large, pad_reflect(padded, std::max(tile, padded.height), std::max(tile, padded.width)), g);
+  {
+    InputProgress progress(in, {"tiles", "tiles/s"}, progress_min_tiles);
+    const auto report = std::ref(progress);
+    if (padded.height >= tile && padded.width >= tile)
+      result = run_tiled(large, padded, g, 1, report);
+    else if (plan.small_tiles)
+      result = run_tiled(small, padded, g, 32, report);
+    else
+      result = run_tiled(
+          large, pad_reflect(padded, std::max(tile, padded.height), std::max(tile, padded.width)),
+          g, 1, report);
+  }
 
   const std::size_t colours = img.channels() >= 3 ? 3 : 1, channels = img.channels();
   const double out_scale = double(img.max_value());
@@ -247,6 +283,7 @@ void denoise_npy(Net& net, const fs::path& in, const fs::path& out) {
   xt::xarray<std::uint8_t> result(std::vector<std::size_t>{n, 3, 32, 32});
   Batch<Tile> x;
   constexpr std::size_t chunk = 64;
+  InputProgress progress(in, {"images", "img/s"}, progress_min_images);
   for (std::size_t first = 0; first < n; first += chunk) {
     const std::size_t m = std::min(chunk, n - first);
     x.resize(m);
@@ -256,6 +293,7 @@ void denoise_npy(Net& net, const fs::path& in, const fs::path& out) {
     for (std::size_t i = 0; i < m * Tile::size; ++i)
       result.data()[first * Tile::size + i] =
           std::uint8_t(std::lround(std::clamp(y.data()[i], 0.0f, 1.0f) * 255.0f));
+    progress(first + m, n);
   }
   io::save_npy(out, result);
 }

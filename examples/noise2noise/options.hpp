@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -249,10 +250,23 @@ struct TrainOptions {
   std::filesystem::path data_dir = "data";
   std::filesystem::path out_dir = "out";
   std::size_t checkpoint_every = 0;    // batches; 0: only at the end of each epoch
+  std::size_t val_every = 0;           // batches; 0: 5 times per epoch
+  std::size_t loss_every = 0;          // batches; 0: about 100 points per epoch
   std::filesystem::path save_initial;  // empty: do not write the initial weights
   bool resume = false;
   bool help = false;
 };
+
+/// The batches between two validations inside an epoch of `batches` batches: --val-every, or by
+/// default a fifth of the epoch (rounded up), so a one-epoch run has at least 5 points.
+inline std::size_t val_interval(const TrainOptions& o, std::size_t batches) {
+  return o.val_every > 0 ? o.val_every : std::max<std::size_t>(1, (batches + 4) / 5);
+}
+
+/// The batches per point of the loss curve: --loss-every, or by default about 100 per epoch.
+inline std::size_t loss_interval(const TrainOptions& o, std::size_t batches) {
+  return o.loss_every > 0 ? o.loss_every : std::max<std::size_t>(1, batches / 100);
+}
 
 /// The learning rate of step `step` (0-based, counted over the whole run) of `total` steps:
 /// `lr` throughout for the constant schedule; for "rampdown", the NVlabs Noise2Noise code's
@@ -288,7 +302,10 @@ Data (--data DIR) holds uint8 N x 3 x 32 x 32 .npy files: train_input.npy, train
 with ctnn_build_dataset, or convert the course's .pkl files with tools/data/ee559_to_npy.py.)",
       R"(Outputs in --out: model.safetensors (weights, PyTorch state_dict names), train_state.safetensors
 (weights + optimizer state + position, for --resume), log.csv (loss and PSNR per epoch),
-samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
+samples.png (noisy | denoised | clean), curves.svg (the training loss every --loss-every
+batches and the validation PSNR every --val-every batches; rewritten at each validation),
+report.html (one self-contained page: configuration, results, curves and captioned samples).
+Progress: a bar on a terminal; otherwise a line every 10 % of an epoch or every minute.)",
       22);
   using cli::add_value, cli::integer, cli::number, cli::Interval;
   add_value(app, "--model", "NAME", o.model,
@@ -340,6 +357,12 @@ samples.png (noisy | denoised | clean), curves.svg (loss and PSNR per epoch).)",
   add_value(app, "--checkpoint-every", "N", o.checkpoint_every, integer<std::size_t>(0),
             "also save the resumable state every N batches (default: only at the\n"
             "end of each epoch)");
+  add_value(app, "--val-every", "N", o.val_every, integer<std::size_t>(0),
+            "also validate every N batches, for the curves (default 0: 5 times per\n"
+            "epoch, at every fifth of it)");
+  add_value(app, "--loss-every", "N", o.loss_every, integer<std::size_t>(0),
+            "one point of the loss curve per N batches, their mean loss (default 0:\n"
+            "about 100 points per epoch)");
   add_value(app, "--save-initial", "FILE", o.save_initial, cli::text<std::filesystem::path>(),
             "also write the initial weights (before any step) to FILE (safetensors)");
   cli::add_flag(app, "--resume", o.resume,

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -169,9 +170,11 @@ inline std::vector<double> axis_weights(const AxisPlan& plan, int size, int tile
 /// Runs `net` (3 x th x tw in, 3 x th x tw out) over `in` (at least th x tw) in tiles planned
 /// by `g`, at most `max_batch` tiles per forward pass, and blends the outputs as the file
 /// comment says. Pad the image to a multiple of g.align first (pad_to_multiple) for the exact
-/// result; the tiles' own alignment is kept either way.
+/// result; the tiles' own alignment is kept either way. `progress`, if given, is called after
+/// each forward pass with the tiles done and their total.
 template <class Net>
-RgbPlanes run_tiled(Net& net, const RgbPlanes& in, TileGeometry g, std::size_t max_batch = 1) {
+RgbPlanes run_tiled(Net& net, const RgbPlanes& in, TileGeometry g, std::size_t max_batch = 1,
+                    const std::function<void(std::size_t, std::size_t)>& progress = {}) {
   using In = typename Net::input_shape;
   using Out = typename Net::output_shape;
   static_assert(In::channels == 3 && Out::channels == 3 && In::height == Out::height &&
@@ -228,6 +231,7 @@ RgbPlanes run_tiled(Net& net, const RgbPlanes& in, TileGeometry g, std::size_t m
         }
       }
     }
+    if (progress) progress(first + n, tiles.size());
   }
   RgbPlanes out(h, w);
   for (std::size_t c = 0; c < 3; ++c)

@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "conv_precision.hpp"
@@ -31,6 +33,7 @@
 #include "plot.hpp"
 #include "progress.hpp"
 #include "ranks.hpp"
+#include "report.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
@@ -188,6 +191,63 @@ void write_sample_grid(const fs::path& path, const Data& d, const std::vector<fl
   io::write_png(path, width, height, 3, rgb.data());
 }
 
+/// What the curves show: the mean training loss of every `loss_every` batches and the
+/// validation PSNR every `val_every` batches and at the end of each epoch, x in epochs.
+struct Curves {
+  std::vector<double> loss_x, loss_y, val_x, val_y;
+  std::size_t loss_every = 1, val_every = 1;
+};
+
+/// The points as text for the resumable state: "x:y x:y ...", exact.
+std::string points_text(const std::vector<double>& xs, const std::vector<double>& ys) {
+  std::string out;
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    out += (i ? " " : "") + io::exact_double(xs[i]) + ":" + io::exact_double(ys[i]);
+  return out;
+}
+
+/// The points of points_text(); throws io::FileError (naming `path`) on anything else.
+void parse_points(const std::string& text, const fs::path& path, std::vector<double>& xs,
+                  std::vector<double>& ys) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    const std::size_t colon = item.find(':');
+    if (colon == std::string::npos) throw io::FileError(path, "bad curve point '" + item + "'");
+    xs.push_back(io::parse_exact_double(item.substr(0, colon)));
+    ys.push_back(io::parse_exact_double(item.substr(colon + 1)));
+    pos = end + 1;
+  }
+}
+
+/// The two charts of curves.svg and the report: the loss (raw and smoothed; a log axis when
+/// it spans more than 5x), and the validation PSNR beside `references`.
+std::vector<Chart> training_charts(const Curves& c, const std::vector<ReferenceLine>& references) {
+  const std::string every = c.loss_every == 1 ? "training loss of each batch"
+                                              : "training loss, mean of every " +
+                                                    std::to_string(c.loss_every) + " batches";
+  Chart loss{"Training loss (MSE against the noisy targets)",
+             "epoch",
+             "loss",
+             {{every, c.loss_x, c.loss_y, "#1f77b4", 1.2, false, 0.45},
+              {"smoothed (exponential, weight 0.9)", c.loss_x, smoothed(c.loss_y, 0.9), "#0b3d91",
+               2.2, false, 1}},
+             {},
+             AxisScale::automatic,
+             true};
+  Chart psnr{"Validation PSNR (pooled)",
+             "epoch",
+             "PSNR (dB)",
+             {{"validation PSNR, every " + std::to_string(c.val_every) +
+                   " batches and at each epoch's end",
+               c.val_x, c.val_y, "#1f77b4", 2, true, 1}},
+             references,
+             AxisScale::linear,
+             false};
+  return {loss, psnr};
+}
+
 /// Trains on this process, or as one rank of a data-parallel MPI job: every rank reads the
 /// data, follows the same shuffled order and trains on its shard of each global batch of
 /// --batch-size pairs (ranks.hpp); rank 0 alone reads the resumable state, writes every file and
@@ -207,11 +267,17 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
   const std::size_t total_pairs = data.train_input.shape()[0];
   const std::size_t used = std::max<std::size_t>(1, std::size_t(double(total_pairs) * o.fraction));
   PairBatches<Image> pairs(std::move(data.train_input), std::move(data.train_target), used);
+  // The header lines, printed and kept for the report.
+  std::vector<std::pair<std::string, std::string>> configuration;
+  auto say = [&](const std::string& name, const std::string& value) {
+    std::printf("%-10s %s\n", name.c_str(), value.c_str());
+    configuration.emplace_back(name, value);
+  };
   std::printf("ctnn %s Noise2Noise trainer\n", ctnn::version_string);
-  std::printf("model      %s: %s\n", o.model.c_str(), Net::name().c_str());
-  std::printf("data       %s: %zu training pairs (using %zu), %zu validation pairs\n",
-              o.data_dir.c_str(), total_pairs, pairs.size(),
-              std::size_t(data.val_input.shape()[0]));
+  say("model", o.model + ": " + Net::name());
+  say("data", o.data_dir.string() + ": " + std::to_string(total_pairs) + " training pairs (using " +
+                  std::to_string(pairs.size()) + "), " + std::to_string(data.val_input.shape()[0]) +
+                  " validation pairs");
   const auto g = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -226,28 +292,41 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
            : "");
   const std::string moments = o.optimizer == "adam" ? ", betas (0.9, " + g(o.beta2) + "), eps 1e-8"
                                                     : ", momentum " + g(o.momentum);
-  std::printf(
-      "recipe     %s lr %g (%s)%s, batch %zu, %d epoch(s), MSE loss, %s init, seed %llu, "
-      "%d thread(s)\n",
-      o.optimizer.c_str(), o.lr, schedule.c_str(), moments.c_str(), o.batch_size, o.epochs,
-      init == Init::kaiming_normal ? "kaiming-normal" : "pytorch-default",
-      (unsigned long long)o.seed, num_threads());
+  say("recipe",
+      o.optimizer + " lr " + g(o.lr) + " (" + schedule + ")" + moments + ", batch " +
+          std::to_string(o.batch_size) + ", " + std::to_string(o.epochs) + " epoch(s), MSE loss, " +
+          (init == Init::kaiming_normal ? "kaiming-normal" : "pytorch-default") + " init, seed " +
+          std::to_string(o.seed) + ", " + std::to_string(num_threads()) + " thread(s)");
   // What the conv layers multiply in (--precision; conv_precision.hpp).
   const std::string precision =
       precision_name(conv_runs_bf16() ? Precision::bf16 : Precision::fp32);
   if (precision == "bf16")
-    std::printf(
-        "precision  bf16 conv operands, fp32 accumulation (direct convolution); weights, "
-        "optimizer state and activations fp32\n");
+    say("precision",
+        "bf16 conv operands, fp32 accumulation (direct convolution); weights, optimizer state "
+        "and activations fp32");
   else if (o.precision == "bf16")
-    std::printf("precision  fp32 (--precision bf16 asked for, but this CPU cannot run it)\n");
+    say("precision", "fp32 (--precision bf16 asked for, but this CPU cannot run it)");
   else
-    std::printf("precision  fp32\n");
+    say("precision", "fp32");
   if (ranks.size() > 1)
-    std::printf(
-        "ranks      %d MPI ranks x %d thread(s) each (%d on this machine): each trains "
-        "on its share of every batch of %zu\n",
-        ranks.size(), num_threads(), ranks.local_size(), o.batch_size);
+    say("ranks", std::to_string(ranks.size()) + " MPI ranks x " + std::to_string(num_threads()) +
+                     " thread(s) each (" + std::to_string(ranks.local_size()) +
+                     " on this machine): each trains on its share of every batch of " +
+                     std::to_string(o.batch_size));
+
+  // The baselines, drawn as reference lines from the first curves on (rank 0 writes them).
+  const Psnr noisy = ranks.root() ? psnr_of_noisy(data) : Psnr{};
+  const auto filters = ranks.root() ? measure_filters(data) : std::vector<FilterResult>{};
+  std::vector<ReferenceLine> references;
+  if (ranks.root()) {
+    references = {{"noisy input, measured", noisy.pooled, "#d62728"},
+                  {"best filter: " + filters.front().name + ", measured",
+                   filters.front().psnr.pooled, "#ff7f0e"}};
+    const char* colors[] = {"#2ca02c", "#9467bd", "#8c564b"};
+    for (std::size_t i = 0; i < std::size(course_references); ++i)
+      references.push_back({std::string(course_references[i].label) + ", quoted (course data)",
+                            course_references[i].psnr, colors[i % 3]});
+  }
 
   Net net{Seed{o.seed}, init};
   if (!o.save_initial.empty() && ranks.root())
@@ -274,18 +353,37 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
   // the run it resumes if that one trained in another ("fp32+bf16"). Not part of the recipe: a
   // run may resume on a machine without AVX512_BF16.
   std::string precisions = precision;
-  std::vector<double> losses, psnrs;
+  std::string history;  // the CSV rows so far, rewritten whole (atomically) every epoch
+  const std::size_t nb = pairs.batches(o.batch_size);
+  Curves curves;
+  curves.loss_every = loss_interval(o, nb);
+  curves.val_every = val_interval(o, nb);
+  {
+    // The loss points grow during training: their room is made now, not in the loop.
+    const std::size_t loss_points = std::size_t(o.epochs) * (nb / curves.loss_every + 1);
+    const std::size_t val_points = std::size_t(o.epochs) * (nb / curves.val_every + 1);
+    curves.loss_x.reserve(loss_points);
+    curves.loss_y.reserve(loss_points);
+    curves.val_x.reserve(val_points);
+    curves.val_y.reserve(val_points);
+  }
+  auto write_curves = [&] {
+    if (ranks.root())
+      write_charts_svg(o.out_dir / "curves.svg", training_charts(curves, references));
+  };
   // Every rank must run the same recipe on the same number of pairs (the shards assume it).
   ranks.check_same(recipe, "recipe");
 
   auto run = [&](auto& opt) {
     MSELoss<Image> loss;
     Batch<Image> x, t;
-    std::string history;  // the CSV rows so far, rewritten whole (atomically) every epoch
     int first_epoch = 1;
     std::size_t skip_batches = 0;
     double loss_sum = 0;
     std::size_t images = 0;
+    // The loss curve's current point: the sum and count of the losses since the last point.
+    double block_sum = 0;
+    std::size_t block_count = 0;
     // Rank 0 reads the resumable state; the others receive the weights, the optimizer's state
     // and the position, so a run resumes on any number of ranks.
     std::uint64_t position[4] = {0, 1, 0, shuffle_rng.state()};  // resumed, epoch, batch, rng
@@ -306,14 +404,26 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       loss_sum = io::parse_exact_double(value("loss_sum"));
       images = std::size_t(std::stoull(value("images")));
       history = value("history");
-      for (std::size_t pos = 0; pos < history.size();) {
-        const std::size_t eol = history.find('\n', pos);
-        double e, l, pp;
-        if (std::sscanf(history.c_str() + pos, "%lf,%lf,%lf", &e, &l, &pp) == 3) {
-          losses.push_back(l);
-          psnrs.push_back(pp);
+      if (progress.values.count("curve_loss") != 0) {
+        parse_points(value("curve_loss"), state_path, curves.loss_x, curves.loss_y);
+        parse_points(value("curve_val"), state_path, curves.val_x, curves.val_y);
+        const std::string block = value("curve_block");
+        const std::size_t space = block.find(' ');
+        block_sum = io::parse_exact_double(block.substr(0, space));
+        block_count = std::size_t(std::stoull(block.substr(space + 1)));
+      } else {
+        // A state written before the curves had points within epochs: one point per epoch.
+        for (std::size_t pos = 0; pos < history.size();) {
+          const std::size_t eol = history.find('\n', pos);
+          double e, l, pp;
+          if (std::sscanf(history.c_str() + pos, "%lf,%lf,%lf", &e, &l, &pp) == 3) {
+            curves.loss_x.push_back(e);
+            curves.loss_y.push_back(l);
+            curves.val_x.push_back(e);
+            curves.val_y.push_back(pp);
+          }
+          pos = eol == std::string::npos ? history.size() : eol + 1;
         }
-        pos = eol == std::string::npos ? history.size() : eol + 1;
       }
       // States written before --precision existed were trained in fp32.
       const auto before = progress.values.find("conv_precision");
@@ -323,14 +433,14 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
       const std::string change =
           last == precision ? ""
                             : " (trained in " + last + " so far, continuing in " + precision + ")";
-      std::printf("resumed    from %s: epoch %d, %zu batches done%s\n", state_path.c_str(),
-                  first_epoch, skip_batches, change.c_str());
+      say("resumed", "from " + state_path.string() + ": epoch " + std::to_string(first_epoch) +
+                         ", " + std::to_string(skip_batches) + " batches done" + change);
       position[0] = 1;
       position[1] = std::uint64_t(first_epoch);
       position[2] = skip_batches;
       position[3] = shuffle_rng.state();
     } else if (o.resume && ranks.root()) {
-      std::printf("resume     no %s yet: starting from scratch\n", state_path.c_str());
+      say("resume", "no " + state_path.string() + " yet: starting from scratch");
     }
     Replicas<Net> replicas(ranks, net);
     if (ranks.size() > 1) {
@@ -350,17 +460,24 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
                                           {"loss_sum", io::exact_double(loss_sum)},
                                           {"images", std::to_string(images)},
                                           {"history", history},
-                                          {"conv_precision", precisions}}});
+                                          {"conv_precision", precisions},
+                                          {"curve_loss", points_text(curves.loss_x, curves.loss_y)},
+                                          {"curve_val", points_text(curves.val_x, curves.val_y)},
+                                          {"curve_block", io::exact_double(block_sum) + " " +
+                                                              std::to_string(block_count)}}});
     };
-    const std::size_t nb = pairs.batches(o.batch_size);
     const std::size_t total_steps = nb * std::size_t(o.epochs);
     for (int epoch = first_epoch; epoch <= o.epochs; ++epoch) {
       const std::uint64_t epoch_rng_state = shuffle_rng.state();
       pairs.shuffle(shuffle_rng);
-      ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ");
+      // Under mpirun, lines: Open MPI gives the ranks a terminal even when the job's output goes
+      // to a file, where a bar redrawn with carriage returns would pile up.
+      ProgressBar bar(nb, "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs) + " ",
+                      {}, ranks.size() > 1 ? ProgressStyle::lines : ProgressStyle::automatic);
       const auto t0 = std::chrono::steady_clock::now();
       const double reducing_before = replicas.seconds_reducing();
       const std::size_t images_before = images, steps = nb - skip_batches;
+      double validating = 0;  // seconds of this epoch spent in validations within it
       for (std::size_t b = skip_batches; b < nb; ++b) {
         // The global batch b, and this rank's shard of it (all of it for one process).
         const std::size_t global = pairs.batch_count(b, o.batch_size);
@@ -382,23 +499,46 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
         opt.step();
         loss_sum += double(l) * double(global);
         images += global;
-        bar.update(b + 1, images, loss_sum / double(images));
+        block_sum += double(l);
+        ++block_count;
+        const double at = double(epoch - 1) + double(b + 1) / double(nb);  // in epochs
+        if (block_count == curves.loss_every || b + 1 == nb) {
+          curves.loss_x.push_back(at);  // reserved: no allocation
+          curves.loss_y.push_back(block_sum / double(block_count));
+          block_sum = 0;
+          block_count = 0;
+        }
+        bar.update(b + 1, images - images_before, loss_sum / double(images));
+        // A validation within the epoch, for the curves (the epoch's own is below).
+        if ((b + 1) % curves.val_every == 0 && b + 1 < nb) {
+          const auto v0 = std::chrono::steady_clock::now();
+          const Psnr p = validate(net, data, o.batch_size, ranks);
+          curves.val_x.push_back(at);
+          curves.val_y.push_back(p.pooled);
+          write_curves();
+          bar.finish();
+          std::printf("           val PSNR %.2f dB after %zu/%zu batches\n", p.pooled, b + 1, nb);
+          const auto v = std::chrono::steady_clock::now() - v0;
+          bar.exclude(v);
+          validating += std::chrono::duration<double>(v).count();
+        }
         if (o.checkpoint_every > 0 && (b + 1) % o.checkpoint_every == 0 && b + 1 < nb)
           save_state(epoch, b + 1, epoch_rng_state);
       }
       bar.finish();
       skip_batches = 0;
       const double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - validating;
       const double rate = double(images - images_before) / secs;
       const double reducing = replicas.seconds_reducing() - reducing_before;
       const Psnr p = validate(net, data, o.batch_size, ranks);
-      losses.push_back(loss_sum / double(images));
-      psnrs.push_back(p.pooled);
+      const double epoch_loss = loss_sum / double(images);
+      curves.val_x.push_back(double(epoch));
+      curves.val_y.push_back(p.pooled);
       std::printf(
           "epoch %d/%d  train loss %.6f  val PSNR %.2f dB (mean per image %.2f dB)  %.0f img/s  "
           "%.1f s\n",
-          epoch, o.epochs, losses.back(), p.pooled, p.mean_per_image, rate, secs);
+          epoch, o.epochs, epoch_loss, p.pooled, p.mean_per_image, rate, secs);
       if (ranks.size() > 1)
         std::printf(
             "           gradient allreduce %.2f s (%.1f %% of the epoch, %.2f ms and %zu "
@@ -407,8 +547,8 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
             1000.0 * reducing / double(std::max<std::size_t>(1, steps)), replicas.bytes_per_step());
       std::fflush(stdout);
       char row[256];
-      std::snprintf(row, sizeof row, "%d,%.8g,%.4f,%.4f,%.1f,%.2f\n", epoch, losses.back(),
-                    p.pooled, p.mean_per_image, rate, secs);
+      std::snprintf(row, sizeof row, "%d,%.8g,%.4f,%.4f,%.1f,%.2f\n", epoch, epoch_loss, p.pooled,
+                    p.mean_per_image, rate, secs);
       history += row;
       loss_sum = 0;
       images = 0;
@@ -423,6 +563,7 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
             "epoch,train_loss,val_psnr_pooled_db,val_psnr_mean_db,images_per_second,seconds\n");
         out.write(history);
       });
+      write_curves();
     }
   };
 
@@ -439,16 +580,21 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
   std::vector<float> samples;
   const Psnr model = validate(net, data, o.batch_size, ranks, &samples, grid_rows);
   if (!ranks.root()) return 0;
-  const Psnr noisy = psnr_of_noisy(data);
-  const auto filters = measure_filters(data);
-  std::printf(
-      "\nValidation PSNR on %zu (noisy, clean) pairs        source      pooled  mean/image\n",
-      std::size_t(data.val_input.shape()[0]));
-  auto line = [](const std::string& label, const char* source, double pooled, double mean) {
+  Report report;
+  report.title = "ctnn Noise2Noise: " + o.model + " model, " + std::to_string(o.epochs) +
+                 " epoch(s) on " + o.data_dir.string();
+  report.configuration = configuration;
+  char caption[128];
+  std::snprintf(caption, sizeof caption, "Validation PSNR on %zu (noisy, clean) pairs",
+                std::size_t(data.val_input.shape()[0]));
+  report.results_caption = caption;
+  std::printf("\n%-50s source      pooled  mean/image\n", caption);
+  auto line = [&](const std::string& label, const char* source, double pooled, double mean) {
     if (mean > 0)
       std::printf("  %-48s %-9s %6.2f dB  %6.2f dB\n", label.c_str(), source, pooled, mean);
     else
       std::printf("  %-48s %-9s %6.2f dB\n", label.c_str(), source, pooled);
+    report.results.push_back({label, source, pooled, mean});
   };
   line("noisy input", "measured", noisy.pooled, noisy.mean_per_image);
   line("best classical filter: " + filters.front().name, "measured", filters.front().psnr.pooled,
@@ -458,28 +604,68 @@ int train(const TrainOptions& o, Init init, const Ranks& ranks) {
        "measured", model.pooled, model.mean_per_image);
   for (const auto& r : course_references)
     line(std::string(r.label) + " (course data)", "quoted", r.psnr, 0);
-  std::printf(
-      "Measured lines are on this data; quoted lines are the course's, on the course's "
-      "data.\nOther filters:");
-  for (std::size_t i = 1; i < filters.size(); ++i)
-    std::printf(" %s %.2f dB%s", filters[i].name.c_str(), filters[i].psnr.pooled,
-                i + 1 < filters.size() ? "," : "\n");
+  std::string others = "Other filters:";
+  for (std::size_t i = 1; i < filters.size(); ++i) {
+    char item[96];
+    std::snprintf(item, sizeof item, " %s %.2f dB%s", filters[i].name.c_str(),
+                  filters[i].psnr.pooled, i + 1 < filters.size() ? "," : "");
+    others += item;
+  }
+  const std::string measured_note =
+      "Measured lines are on this data; quoted lines are the course's, on the course's data.";
+  std::printf("%s\n%s\n", measured_note.c_str(), others.c_str());
+  report.results_notes = {measured_note, others,
+                          "Pooled: the course's psnr, -10 log10(MSE over all pixels + 1e-8), "
+                          "on [0, 1] images; mean per image: the mean of the images' PSNRs."};
 
   const std::size_t rows = samples.size() / Image::size;
   write_sample_grid(o.out_dir / "samples.png", data, samples, rows);
-  Panel loss_panel{"Training loss (MSE vs noisy targets)", "loss", losses, {}};
-  Panel psnr_panel{"Validation PSNR (pooled)",
-                   "dB",
-                   psnrs,
-                   {{"noisy input", noisy.pooled, "#d62728"},
-                    {filters.front().name, filters.front().psnr.pooled, "#ff7f0e"},
-                    {"course: simple baseline", 23.0, "#2ca02c"},
-                    {"course: 8-conv net", 24.0, "#9467bd"}}};
-  write_curves_svg(o.out_dir / "curves.svg", loss_panel, psnr_panel);
+  write_charts_svg(o.out_dir / "curves.svg", training_charts(curves, references));
+
+  report.epoch_columns = {"epoch",     "train loss", "val PSNR pooled (dB)",
+                          "mean (dB)", "img/s",      "seconds"};
+  for (std::size_t pos = 0; pos < history.size();) {
+    std::size_t eol = history.find('\n', pos);
+    if (eol == std::string::npos) eol = history.size();
+    std::vector<std::string> cells;
+    for (std::size_t c = pos; c <= eol;) {
+      std::size_t comma = history.find(',', c);
+      if (comma == std::string::npos || comma > eol) comma = eol;
+      cells.push_back(history.substr(c, comma - c));
+      c = comma + 1;
+    }
+    report.epochs.push_back(cells);
+    pos = eol + 1;
+  }
+  report.curves_svg = charts_svg(training_charts(curves, references));
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::uint8_t* noisy_bytes = data.val_input.data() + r * Image::size;
+    const std::uint8_t* clean_bytes = data.val_target.data() + r * Image::size;
+    const float* out = samples.data() + r * Image::size;
+    std::vector<float> a(Image::size), c(Image::size);
+    std::vector<std::uint8_t> den(Image::size);
+    bytes_to_unit(noisy_bytes, a.data(), Image::size);
+    bytes_to_unit(clean_bytes, c.data(), Image::size);
+    for (std::size_t i = 0; i < Image::size; ++i)
+      den[i] = std::uint8_t(std::lround(std::clamp(out[i], 0.0f, 1.0f) * 255.0f));
+    PsnrAccumulator pn, pd;
+    pn.add(a.data(), c.data(), 1, Image::size);
+    pd.add(out, c.data(), 1, Image::size);
+    report.samples.push_back({tile_png(noisy_bytes), tile_png(den.data()), tile_png(clean_bytes),
+                              pn.result().pooled, pd.result().pooled});
+  }
+  const fs::path report_path = o.out_dir / "report.html";
   const double total =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  std::printf("wrote %s/{model.safetensors, log.csv, samples.png, curves.svg} in %.1f s total\n",
-              o.out_dir.c_str(), total);
+  char footer[160];
+  std::snprintf(footer, sizeof footer, "Written by ctnn %s's ctnn_noise2noise after %.1f s.",
+                ctnn::version_string, total);
+  report.footer = footer;
+  write_report_html(report_path, report);
+  std::printf(
+      "wrote %s/{model.safetensors, log.csv, samples.png, curves.svg, report.html} in %.1f s "
+      "total\nreport     %s\n",
+      o.out_dir.c_str(), total, report_path.c_str());
   return 0;
 }
 

@@ -22,7 +22,7 @@ mkdir -p "$out"
   --save-initial "$out/initial.safetensors" "$@" | tee "$out/ctnn.log"
 /usr/bin/python3 tools/pytorch/train_reference.py --data "$data" --threads "$threads" \
   --check-initial "$out/initial.safetensors" "$@" | tee "$out/pytorch.log"
-ctnn_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/ctnn.log" | tail -1)
+ctnn_line=$(grep -E "^epoch [0-9]+/[0-9]+  train loss" "$out/ctnn.log" | tail -1)
 torch_line=$(grep -E "^epoch [0-9]+/[0-9]+" "$out/pytorch.log" | tail -1)
 echo
 echo "last epoch, ctnn:    $ctnn_line"

@@ -61,7 +61,7 @@ help=$("$trainer" --help)
 for o in "--model NAME" "--epochs N" "--batch-size N" "--optimizer NAME" "--lr X" "--beta2 X" \
   "--lr-schedule NAME" "--rampdown-fraction X" "--momentum X" "--fraction X" "--threads N" \
   "--conv NAME" "--precision NAME" "--seed N" "--data DIR" "--out DIR" "--checkpoint-every N" \
-  "--save-initial FILE" "--resume" "--help"; do
+  "--save-initial FILE" "--val-every N" "--loss-every N" "--resume" "--help"; do
   [[ "$help" == *$'\n'"  $o "* || "$help" == *$'\n'"  $o"$'\n'* ]] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: --help does not list '$o'"; }
 done
@@ -109,6 +109,8 @@ usage_error $N "--data: missing value" -- "$trainer" --epochs 1 --data
 usage_error $N "--resume: takes no value" -- "$trainer" --resume=yes
 usage_error $N "--conv: expected auto or direct, got 'fast'" -- "$trainer" --conv fast
 usage_error $N "--precision: expected fp32 or bf16, got 'fp16'" -- "$trainer" --precision fp16
+usage_error $N "--val-every: expected an integer >= 0, got 'often'" -- "$trainer" --val-every often
+usage_error $N "--loss-every: expected an integer >= 0, got '-2'" -- "$trainer" --loss-every -2
 # The last of a repeated option counts, and --name=value is --name value: the same weights.
 "$trainer" --data "$work/data" --out "$work/spaced" --threads 2 --epochs 1 --batch-size 10 \
   --seed 1 >"$work/spaced.log" 2>&1 || { failed=$((failed + 1)); cat "$work/spaced.log"; }
@@ -116,6 +118,29 @@ usage_error $N "--precision: expected fp32 or bf16, got 'fp16'" -- "$trainer" --
   --seed 5 --seed=1 >"$work/equals.log" 2>&1 || { failed=$((failed + 1)); cat "$work/equals.log"; }
 cmp -s "$work/spaced/model.safetensors" "$work/equals/model.safetensors" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: --name=value or a repeated option changed the weights"; }
+
+# Progress with stdout in a file: a plain line at every 10 % of the epoch's 10 batches, no bar;
+# the validations for the curves at every fifth of the epoch (batches 2, 4, 6, 8; the 10th is the
+# epoch's own); the report's path last.
+check() {  # check DESCRIPTION command...: counts the command's success
+  local what=$1
+  shift
+  "$@" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: $what"; }
+}
+check "progress: not 10 lines 'epoch 1/1 N/10 batches (N %) ...'" [ "$(grep -Ec \
+  '^epoch 1/1 ([1-9]|10)/10 batches \([0-9]+ %\)  [0-9]+ img/s  loss [0-9.]+  ETA [0-9]+m[0-9]{2}s$' \
+  "$work/spaced.log")" -eq 10 ]
+check "progress: a carriage return in a log file" bash -c "! grep -q $'\r' '$work/spaced.log'"
+check "validation within the epoch: not after batches 2, 4, 6, 8" [ "$(sed -n \
+  's|^           val PSNR [0-9.]* dB after \([0-9]*\)/10 batches$|\1|p' "$work/spaced.log" | xargs)" = "2 4 6 8" ]
+check "the last line is not the report's path" [ "$(tail -1 "$work/spaced.log")" = "report     $work/spaced/report.html" ]
+check "report.html not written" test -s "$work/spaced/report.html"
+"$trainer" --data "$work/data" --out "$work/every" --threads 2 --epochs 1 --batch-size 10 \
+  --seed 1 --val-every 3 --loss-every 4 >"$work/every.log" 2>&1 || failed=$((failed + 1))
+check "--val-every 3: not after batches 3, 6, 9" [ "$(sed -n \
+  's|^           val PSNR [0-9.]* dB after \([0-9]*\)/10 batches$|\1|p' "$work/every.log" | xargs)" = "3 6 9" ]
+check "--loss-every 4: not in the legend" grep -q "training loss, mean of every 4 batches" "$work/every/curves.svg"
+check "--val-every, --loss-every: other weights" cmp -s "$work/spaced/model.safetensors" "$work/every/model.safetensors"
 
 # --precision bf16 runs bf16 where the CPU has AVX512_BF16 (its flags in /proc/cpuinfo), and
 # elsewhere fp32 with one line on stderr saying so; the summary, the report and the metadata of
@@ -127,11 +152,6 @@ with open(sys.argv[1], 'rb') as f:
     n = struct.unpack('<Q', f.read(8))[0]
     print(json.loads(f.read(n)).get('__metadata__', {}).get(sys.argv[2], '(none)'))
 " "$1" "$2"
-}
-check() {  # check DESCRIPTION command...: counts the command's success
-  local what=$1
-  shift
-  "$@" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: $what"; }
 }
 differ() { ! cmp -s "$1" "$2"; }
 if grep -qw avx512_bf16 /proc/cpuinfo; then used=bf16; else used=fp32; fi
@@ -187,6 +207,27 @@ else
   check "denoise --precision bf16 without it: another output than fp32" \
     cmp -s "$work/bf16/val.npy" "$work/bf16/val32.npy"
 fi
+# The denoise tool's progress for large inputs, stdout in a file: a line every 10 % of a .npy of
+# 4096 images and of a 1000 x 1000 PNG's 81 tiles; none for the 20 images of val_input.npy.
+/usr/bin/python3 -c "
+import numpy as np, struct, sys, zlib
+rng = np.random.default_rng(0)
+np.save(sys.argv[1] + '/big.npy', rng.integers(0, 256, (4096, 3, 32, 32), dtype=np.uint8))
+rows = b''.join(b'\0' + r.tobytes() for r in rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8))
+chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+png = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 1000, 1000, 8, 2, 0, 0, 0))
+open(sys.argv[1] + '/big.png', 'wb').write(png + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+" "$work"
+"$denoise" --checkpoint "$work/spaced/model.safetensors" --threads 2 --out "$work" \
+  "$work/big.npy" "$work/big.png" "$work/data/val_input.npy" >"$work/denoise_big.log" 2>&1 ||
+  { failed=$((failed + 1)); cat "$work/denoise_big.log"; }
+check "denoise big.npy: not 10 lines 'big.npy: N/4096 images (N %) ...'" [ "$(grep -Ec \
+  '^big.npy: [0-9]+/4096 images \([0-9]+ %\)  [0-9]+ img/s  ETA [0-9]+m[0-9]{2}s$' "$work/denoise_big.log")" -eq 10 ]
+check "denoise big.png: not 10 lines 'big.png: N/81 tiles (N %) ...'" [ "$(grep -Ec \
+  '^big.png: [0-9]+/81 tiles \([0-9]+ %\)  [0-9.]+ tiles/s  ETA' "$work/denoise_big.log")" -eq 10 ]
+check "denoise val_input.npy (20 images): progress lines" bash -c "! grep -q '^val_input.npy:' '$work/denoise_big.log'"
+check "denoise: not the three outputs named" [ "$(grep ' -> ' "$work/denoise_big.log" | sed 's|.*/||' | xargs)" = \
+  "big_denoised.npy big_denoised.png val_input_denoised.npy" ]
 
 expect 1 "$work/nope: data directory does not exist" -- "$trainer" --data "$work/nope" --out "$work/o1"
 expect 1 "wrong/train_input.npy: expected uint8 N x 3 x 32 x 32 images, found shape \(100, 3, 64, 64\)" -- "$trainer" --data "$work/wrong" --out "$work/o2"

@@ -40,7 +40,7 @@ EOF
   || fail "the banner is printed $(grep -c "Noise2Noise trainer" "$work/two.log") times, not by rank 0 alone"
 grep -q "^ranks      2 MPI ranks x 1 thread" "$work/two.log" || fail "no ranks line in $work/two.log"
 grep -q "gradient allreduce" "$work/two.log" || fail "no allreduce timing in $work/two.log"
-[ "$(grep -c "^epoch 2/2" "$work/two.log")" -eq 1 ] || fail "epoch lines printed more than once"
+[ "$(grep -c "^epoch 2/2  train loss" "$work/two.log")" -eq 1 ] || fail "epoch lines printed more than once"
 for f in model.safetensors train_state.safetensors log.csv samples.png curves.svg; do
   [ -s "$work/two/$f" ] || fail "2 ranks wrote no $f"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trainer resumes bit for bit: (a) 2 epochs straight == 1 epoch, stop, resume 1 epoch;
 # (b) a run killed with SIGKILL mid-epoch, then resumed from what is on disk, finishes with the
-# same weights as the uninterrupted run.
+# same weights as the uninterrupted run. Both draw the same curves.svg.
 # Usage: trainer_resume.sh TRAINER WORKDIR
 set -euo pipefail
 trainer=$1
@@ -17,7 +17,9 @@ common=(--data "$work/data" --threads 2 --batch-size 10 --seed 3)
 grep -q "resumed .*epoch 2, 0 batches done" "$work/split2.log" || { echo "FAIL: did not resume at epoch 2"; cat "$work/split2.log"; exit 1; }
 cmp "$work/straight/model.safetensors" "$work/split/model.safetensors" \
   || { echo "FAIL: 1 + 1 resumed epochs differ from 2 straight"; exit 1; }
-echo "ok: 2 epochs == 1 epoch + resume 1 epoch, bit for bit"
+cmp "$work/straight/curves.svg" "$work/split/curves.svg" \
+  || { echo "FAIL: the resumed run's curves.svg differs from the uninterrupted run's"; exit 1; }
+echo "ok: 2 epochs == 1 epoch + resume 1 epoch, bit for bit (weights and curves)"
 
 # Kill mid-epoch as soon as the first mid-epoch checkpoint is on disk.
 "$trainer" "${common[@]}" --epochs 2 --out "$work/killed" --checkpoint-every 5 > "$work/killed.log" &
@@ -36,4 +38,8 @@ grep -q "resumed .*epoch 1, [1-9][0-9]* batches done" "$work/resumed.log" \
 cmp "$work/straight/model.safetensors" "$work/killed/model.safetensors" \
   || { echo "FAIL: killed + resumed run differs from the uninterrupted one"; exit 1; }
 echo "ok: SIGKILL mid-epoch, resume, same weights bit for bit ($(grep resumed "$work/resumed.log"))"
+# The curves too: the points within the epochs before the kill come from the state.
+cmp "$work/straight/curves.svg" "$work/killed/curves.svg" \
+  || { echo "FAIL: killed + resumed run's curves.svg differs from the uninterrupted one's"; exit 1; }
+echo "ok: the killed + resumed run's curves.svg is the uninterrupted run's"
 echo "1 passed, 0 failed"

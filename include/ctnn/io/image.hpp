@@ -357,11 +357,10 @@ inline Image read_image(const std::filesystem::path& path) {
   return img;
 }
 
-/// Writes `img` as a PNG with its channels (gray, gray + alpha, RGB, RGBA) and bit depth (8 or
-/// 16), atomically (io::write_atomically): on any error the previous file, if any, is left
-/// untouched. Throws std::invalid_argument for an empty image or a sample above max_value(),
-/// io::FileError when the file cannot be written.
-inline void write_image(const std::filesystem::path& path, const Image& img) {
+/// `img` encoded as a PNG file's bytes, with its channels (gray, gray + alpha, RGB, RGBA) and
+/// bit depth (8 or 16). `path` names the image in errors: std::invalid_argument for an empty
+/// image or a sample above max_value(), io::FileError when libpng fails.
+inline std::string encode_png(const Image& img, const std::filesystem::path& path = "image") {
   const std::size_t h = img.height(), w = img.width(), c = img.channels();
   if (h == 0 || w == 0 || h > 0x7fffffff || w > 0x7fffffff)
     throw std::invalid_argument(path.string() + ": cannot write a " + std::to_string(w) + "x" +
@@ -402,6 +401,14 @@ inline void write_image(const std::filesystem::path& path, const Image& img) {
   if (!ok)
     throw FileError(path, std::string("cannot encode PNG: ") +
                               (state.message[0] ? state.message : "libpng could not start"));
+  return png_bytes;
+}
+
+/// Writes `img` as a PNG (encode_png), atomically (io::write_atomically): on any error the
+/// previous file, if any, is left untouched. Throws std::invalid_argument for an empty image or
+/// a sample above max_value(), io::FileError when the file cannot be written.
+inline void write_image(const std::filesystem::path& path, const Image& img) {
+  const std::string png_bytes = encode_png(img, path);
   write_atomically(path, [&](ByteSink& out) { out.write(png_bytes); });
 }
 
