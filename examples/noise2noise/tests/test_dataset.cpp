@@ -403,6 +403,15 @@ RgbImage make_textured_photo(std::size_t h, std::size_t w, std::uint64_t seed) {
   return img;
 }
 
+// `count` textured 128 x 192 photos in `dir`, seeds first_seed, first_seed + 1, ...
+void write_textured_photos(const fs::path& dir, std::uint64_t count, std::uint64_t first_seed) {
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const RgbImage img = make_textured_photo(128, 192, first_seed + i);
+    io::write_png(dir / ("textured" + std::to_string(i) + ".png"), int(img.shape()[1]),
+                  int(img.shape()[0]), 3, img.data());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("tile_detail sums the mean absolute differences across and down", "[dataset]") {
@@ -437,11 +446,7 @@ TEST_CASE("detail_quartiles interpolates between ranks as numpy's percentile doe
 
 TEST_CASE("--detail course draws tiles whose detail quartiles are the course's", "[dataset]") {
   TempDir dir("detail");
-  for (std::uint64_t i = 0; i < 6; ++i) {
-    const RgbImage img = make_textured_photo(128, 192, i + 1);
-    io::write_png(dir.path / ("textured" + std::to_string(i) + ".png"), int(img.shape()[1]),
-                  int(img.shape()[0]), 3, img.data());
-  }
+  write_textured_photos(dir.path, 6, 1);
   PhotoDatasetOptions opt = small_options(dir.path);
   opt.min_short_side = 64;  // scales 1 and 2
   opt.detail = TileDetail::course;
@@ -512,11 +517,7 @@ TEST_CASE("the default data is the course's: texture-following noise, tiles by d
 
 TEST_CASE("train_photos leaves training photos out and validation exactly as it was", "[dataset]") {
   TempDir dir("train_photos");
-  for (std::uint64_t i = 0; i < 8; ++i) {
-    const RgbImage img = make_textured_photo(128, 192, i + 11);
-    io::write_png(dir.path / ("textured" + std::to_string(i) + ".png"), int(img.shape()[1]),
-                  int(img.shape()[0]), 3, img.data());
-  }
+  write_textured_photos(dir.path, 8, 11);
   for (const TileDetail detail : {TileDetail::any, TileDetail::course}) {
     INFO("detail " << tile_detail_name(detail));
     PhotoDatasetOptions opt = small_options(dir.path);
