@@ -23,7 +23,6 @@
 
 using namespace ctnn;
 using namespace tiling_check;
-using n2n::Resized;
 using n2n::TileGeometry;
 
 TEST_CASE("plan_axis: aligned origins, the last flush with the end, every pixel used", "[tiling]") {
@@ -80,9 +79,6 @@ TEST_CASE("pad_reflect mirrors without repeating the edge, as numpy's mode 'refl
 TEST_CASE("the initial model: 32x32 tiles equal one pass over a 72x100 image", "[tiling]") {
   // 72 x 100 is no multiple of the tile (the last tile is flush with the end). margin - 1 is not
   // enough: the margin is needed.
-  models::InitialDenoiser<> tile{Seed{3}};
-  Resized<models::InitialDenoiser<>, 72, 100> whole{Seed{0}};
-  copy_weights(tile, whole, "initial");
-  CHECK(tiled_vs_whole(tile, whole, n2n::course_geometry, 1) <= tolerance);
-  CHECK(tiled_vs_whole(tile, whole, TileGeometry{3, 1}, 1) > 1e-3);
+  check_course_model_tiling<models::InitialDenoiser<>>("initial", 3, n2n::course_geometry,
+                                                       TileGeometry{3, 1}, 1);
 }

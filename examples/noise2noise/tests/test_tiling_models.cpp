@@ -14,7 +14,6 @@
 
 using namespace ctnn;
 using namespace tiling_check;
-using n2n::Resized;
 using n2n::TileGeometry;
 
 TEST_CASE(
@@ -23,18 +22,12 @@ TEST_CASE(
   // 72 x 100 is no multiple of the tile (the last tile is flush with the end) and a multiple of
   // 4 (the upsampling model's strides). margin - 1 is not enough: the margin is needed.
   SECTION("final") {
-    models::FinalDenoiser<> tile{Seed{4}};
-    Resized<models::FinalDenoiser<>, 72, 100> whole{Seed{0}};
-    copy_weights(tile, whole, "final");
-    CHECK(tiled_vs_whole(tile, whole, n2n::course_geometry, 2) <= tolerance);
-    CHECK(tiled_vs_whole(tile, whole, TileGeometry{3, 1}, 2) > 1e-3);
+    check_course_model_tiling<models::FinalDenoiser<>>("final", 4, n2n::course_geometry,
+                                                       TileGeometry{3, 1}, 2);
   }
   SECTION("upsample") {
-    models::UpsampleDenoiser<> tile{Seed{5}};
-    Resized<models::UpsampleDenoiser<>, 72, 100> whole{Seed{0}};
-    copy_weights(tile, whole, "upsample");
-    CHECK(tiled_vs_whole(tile, whole, n2n::upsample_geometry, 3) <= tolerance);
-    CHECK(tiled_vs_whole(tile, whole, TileGeometry{6, 4}, 3) > 1e-3);
+    check_course_model_tiling<models::UpsampleDenoiser<>>("upsample", 5, n2n::upsample_geometry,
+                                                          TileGeometry{6, 4}, 3);
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include "ctnn/ctnn.hpp"
 #include "ctnn/io/checkpoint.hpp"
 #include "tiling.hpp"
@@ -73,6 +75,19 @@ template <class Tile, class Whole>
 double tiled_vs_whole(Tile& tile, Whole& whole, TileGeometry g, unsigned seed) {
   const RgbPlanes img = noisy_picture(Whole::input_shape::height, Whole::input_shape::width, seed);
   return max_abs_difference(n2n::run_tiled(tile, img, g, 4), whole_pass(whole, img));
+}
+
+/// A model of the course's (32 x 32 input), seeded with `seed`, tiled over a 72 x 100 image:
+/// with the geometry `enough` the tiles equal one pass of the same weights over the whole image;
+/// with `too_small` (a margin one pixel short of the receptive field) they visibly do not.
+template <class Model>
+void check_course_model_tiling(const std::string& tag, std::uint64_t seed, TileGeometry enough,
+                               TileGeometry too_small, unsigned image_seed) {
+  Model tile{Seed{seed}};
+  n2n::Resized<Model, 72, 100> whole{Seed{0}};
+  copy_weights(tile, whole, tag);
+  CHECK(tiled_vs_whole(tile, whole, enough, image_seed) <= tolerance);
+  CHECK(tiled_vs_whole(tile, whole, too_small, image_seed) > 1e-3);
 }
 
 }  // namespace tiling_check
